@@ -1,0 +1,95 @@
+"""Decide whether downloaded bytes are a usable PDF, and say precisely why not."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2
+
+from ..errors import SourceFailed
+from ..models import Reason
+
+SNIFF_BYTES = 1024
+_PDF_MAGIC = b"%PDF-"
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<\?xml|<!--|<meta|<script)", re.I)
+# Bot walls from Cloudflare, Akamai, DataDome, PerimeterX, hCaptcha/reCAPTCHA and publishers'
+# own "unusual traffic" pages. Matched on the first kilobytes of the page, lower-cased.
+_CHALLENGE_MARKERS = (
+    b"just a moment...",
+    b"cf-chl",
+    b"challenge-platform",
+    b"cf_chl_opt",
+    b"attention required! | cloudflare",
+    b"checking your browser",
+    b"enable javascript and cookies to continue",
+    b"captcha-delivery.com",
+    b"px-captcha",
+    b"g-recaptcha",
+    b"h-captcha",
+    b"are you a robot",
+    b"unusual traffic",
+    b"access denied</title>",
+    b"request unsuccessful. incapsula",
+)
+# pdfium is not thread-safe: one validation at a time per process.
+_PDFIUM_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    pages: int
+    first_page_text: str
+
+
+def is_challenge_page(head: bytes) -> bool:
+    lowered = head.lower()
+    return any(marker in lowered for marker in _CHALLENGE_MARKERS)
+
+
+def classify_head(head: bytes, content_type: str | None) -> None:
+    """Raise unless the first bytes look like a PDF (pdf.js-style: header within 1 KiB)."""
+    if _PDF_MAGIC in head[:SNIFF_BYTES]:
+        return
+    looks_html = bool(_HTML_START.match(head)) or (content_type or "").startswith(
+        ("text/html", "application/xhtml")
+    )
+    if is_challenge_page(head):
+        raise SourceFailed(Reason.HTML_CHALLENGE, "got a bot-challenge page instead of a PDF")
+    if looks_html:
+        raise SourceFailed(Reason.HTML_PAGE, "got an HTML page instead of a PDF")
+    if not head:
+        raise SourceFailed(Reason.NOT_PDF, "empty response body")
+    raise SourceFailed(
+        Reason.NOT_PDF, f"no %PDF header (content-type {content_type or 'unknown'})"
+    )
+
+
+def inspect_pdf(path: Path) -> PdfInfo:
+    """Open the PDF with pdfium: it must parse, not need a password, and have a page.
+
+    Blocking; call it from a worker thread.
+    """
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pypdfium2.PdfDocument(str(path))
+        except pypdfium2.PdfiumError as exc:
+            message = str(exc)
+            if "password" in message.lower():
+                raise SourceFailed(Reason.ENCRYPTED, "PDF needs a password") from exc
+            raise SourceFailed(Reason.CORRUPT_PDF, f"pdfium cannot open it: {message}") from exc
+        try:
+            pages = len(pdf)
+            if pages < 1:
+                raise SourceFailed(Reason.CORRUPT_PDF, "PDF has no pages")
+            try:
+                textpage = pdf[0].get_textpage()
+                text = textpage.get_text_range()
+                textpage.close()
+            except pypdfium2.PdfiumError:
+                text = ""
+            return PdfInfo(pages=pages, first_page_text=text)
+        finally:
+            pdf.close()

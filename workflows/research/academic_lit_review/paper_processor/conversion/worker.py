@@ -1,0 +1,148 @@
+"""The converter worker process: builds its converter once, then converts documents on request.
+
+Runs in a child process (crash isolation, killable at a deadline). The parent sends `Job`s
+over a pipe; the worker writes markdown to the job's output path and answers with `Done` or
+`Failed`. Nothing here runs in the parent.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What each worker builds at start; plain data so it crosses the process boundary."""
+
+    converter: str  # "marker" or "calibrated"
+    mode: str  # "full" or "text_layer"
+    font_path: str | None = None
+    inference_url: str | None = None
+    seconds_per_page: float = 0.0
+
+
+@dataclass(frozen=True)
+class Job:
+    pdf_path: str
+    out_path: str
+    pages: int | None = None
+    page_range: tuple[int, int] | None = None  # first, last (inclusive), 0-based
+
+
+@dataclass(frozen=True)
+class Done:
+    pages: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+    detail: str
+
+
+class Converter(Protocol):
+    def convert(self, job: Job) -> int:
+        """Write markdown for `job` to `job.out_path`; return the page count converted."""
+
+
+class MarkerConverter:
+    """marker-pdf's PdfConverter, created once per worker."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        if spec.font_path:
+            # marker downloads a font at converter construction unless FONT_PATH names one.
+            os.environ["FONT_PATH"] = spec.font_path
+        if spec.inference_url:
+            os.environ["SURYA_INFERENCE_URL"] = spec.inference_url
+        from marker.converters.pdf import PdfConverter
+        from marker.models import create_model_dict
+        from marker.output import text_from_rendered
+
+        self._text_from_rendered = text_from_rendered
+        self._models = create_model_dict()
+        self._config: dict = (
+            # Text layer only; without force_layout_block fast mode calls the layout server.
+            {"mode": "fast", "disable_ocr": True, "force_layout_block": "Text"}
+            if spec.mode == "text_layer"
+            else {}
+        )
+        self._converter_cls = PdfConverter
+        self._converter = PdfConverter(artifact_dict=self._models, config=dict(self._config))
+
+    def convert(self, job: Job) -> int:
+        converter = self._converter
+        if job.page_range is not None:
+            first, last = job.page_range
+            config = {**self._config, "page_range": list(range(first, last + 1))}
+            converter = self._converter_cls(artifact_dict=self._models, config=config)
+        rendered = converter(job.pdf_path)
+        markdown, _ext, _images = self._text_from_rendered(rendered)
+        Path(job.out_path).write_text(markdown, encoding="utf-8")
+        return int(converter.page_count or job.pages or 0)
+
+    def close(self) -> None:
+        from marker.models import shutdown_models
+
+        shutdown_models(self._models)
+
+
+class CalibratedConverter:
+    """Holds its slot for a set time per page; measures scheduling apart from conversion speed."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self._seconds_per_page = spec.seconds_per_page
+
+    def convert(self, job: Job) -> int:
+        pages = job.pages or 1
+        time.sleep(self._seconds_per_page * pages)
+        Path(job.out_path).write_text(
+            f"# {Path(job.pdf_path).name}\n\nCalibrated conversion of {pages} page(s).\n",
+            encoding="utf-8",
+        )
+        return pages
+
+    def close(self) -> None:
+        pass
+
+
+def build_converter(spec: WorkerSpec) -> MarkerConverter | CalibratedConverter:
+    if spec.converter == "calibrated":
+        return CalibratedConverter(spec)
+    return MarkerConverter(spec)
+
+
+def worker_main(conn: Connection, spec: WorkerSpec) -> None:
+    """Entry point of a worker process."""
+    try:
+        converter = build_converter(spec)
+    except BaseException as exc:  # noqa: BLE001 - report any start failure to the parent
+        conn.send(Failed(type(exc).__name__, f"converter did not start: {exc}"))
+        return
+    conn.send("ready")
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except EOFError:
+                return
+            started = time.perf_counter()
+            try:
+                pages = converter.convert(job)
+            except Exception as exc:  # one bad document must not end the worker
+                conn.send(Failed(type(exc).__name__, _short(exc)))
+            else:
+                conn.send(Done(pages=pages, seconds=time.perf_counter() - started))
+    finally:
+        converter.close()
+
+
+def _short(exc: BaseException) -> str:
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return last[:500]

@@ -1,0 +1,149 @@
+"""acquire: fetch each paper's open-access copy and hand it to marker the moment it validates.
+
+Papers without a working open-access copy go to retrieve-academic; their jobs are handed to
+poll_retrieve. Papers already downloaded, or already submitted, in an earlier attempt are
+picked up from the artifact store instead of being fetched or submitted again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx
+from anyio.streams.memory import MemoryObjectSendStream
+from langgraph.runtime import Runtime
+
+from ..acquisition.http import download_limits, open_client
+from ..acquisition.sources import acquire_open_access, candidate_urls
+from ..channel import Acquired, SubmittedJob, registry
+from ..context import Context, context_or_default
+from ..events import Emit, paper_events
+from ..models import Attempt, Paper, Reason, Stage, failure
+from ..retrieve.client import RetrieveAcademic, ServiceError
+from ..retrieve.gate import ServiceGate
+from ..state import State, WorkItem
+from ..store import ArtifactStore
+
+
+@dataclass
+class _Run:
+    """What every paper of one acquire pass shares."""
+
+    ctx: Context
+    store: ArtifactStore
+    client: httpx.AsyncClient
+    service: RetrieveAcademic | None
+    gate: ServiceGate | None
+    to_marker: MemoryObjectSendStream[Acquired]
+    to_poll: MemoryObjectSendStream[SubmittedJob]
+    emit: Emit
+    failures: dict[str, dict]
+
+
+async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = context_or_default(runtime.context)
+    run_key = state["run_key"]
+    channel = registry.get(run_key)
+    failures: dict[str, dict] = {}
+    try:
+        async with AsyncExitStack() as stack:
+            store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+            stack.callback(store.close)
+            client = await stack.enter_async_context(open_client(ctx))
+            service = RetrieveAcademic(ctx.retrieve_url, client=client) if ctx.retrieve_url else None
+            to_marker = await stack.enter_async_context(channel.acquire_to_marker)
+            to_poll = await stack.enter_async_context(channel.acquire_to_poll)
+            run = _Run(ctx, store, client, service, ServiceGate(service) if service else None,
+                       to_marker, to_poll, paper_events(), failures)
+            work = iter(state.get("work", []))
+            async with anyio.create_task_group() as tg:
+                for _ in range(ctx.download_concurrency):
+                    tg.start_soon(_acquire_each, work, run)
+        await channel.wait_for_consumer()
+    except BaseException:
+        channel.abort("acquire did not finish")
+        registry.discard(run_key, channel)
+        raise
+    return {"results": failures}
+
+
+async def _acquire_each(work: Iterator[WorkItem], run: _Run) -> None:
+    for item in work:  # the iterator is shared: each worker takes the next paper
+        await _acquire_one(item, run)
+
+
+async def _acquire_one(item: WorkItem, run: _Run) -> None:
+    index, key = item["index"], item["key"]
+    paper = Paper.model_validate(item["paper"])
+    started = time.perf_counter()
+
+    stored = await run.store.lookup(key)
+    if stored is not None and stored.pdf_path is not None:
+        run.emit("downloaded", index=index, key=key, cached=True, pages=stored.pages)
+        await run.to_marker.send(Acquired(
+            index=index, key=key, path=str(stored.pdf_path), kind="pdf",
+            source=stored.source or "open_access", source_url=stored.source_url,
+            pages=stored.pages, relevance=paper.relevance, timings={"acquire_s": 0.0}))
+        return
+    if run.service is not None:
+        job_id = await run.store.job_for(key, run.service.base_url)
+        if job_id is not None:
+            run.emit("retrieve_reattached", index=index, key=key, job_id=job_id)
+            await run.to_poll.send(SubmittedJob(index=index, key=key, job_id=job_id,
+                                                relevance=paper.relevance, reattached=True))
+            return
+
+    result = await acquire_open_access(
+        paper, key, run.client, run.store, limits=download_limits(run.ctx),
+        on_try=lambda url: run.emit("downloading", index=index, key=key, url=url),
+    )
+    attempts = tuple(a.model_dump(mode="json") for a in result.attempts)
+    if result.pdf_path is not None:
+        run.emit("downloaded", index=index, key=key, url=result.source_url, pages=result.pages,
+                 seconds=round(result.seconds, 4))
+        await run.to_marker.send(Acquired(
+            index=index, key=key, path=result.pdf_path, kind="pdf", source="open_access",
+            source_url=result.source_url, pages=result.pages, relevance=paper.relevance,
+            attempts=attempts, timings={"acquire_s": time.perf_counter() - started}))
+        return
+    await _submit_to_service(index, key, paper, result.attempts, run)
+
+
+async def _submit_to_service(
+    index: int, key: str, paper: Paper, attempts: list[Attempt], run: _Run
+) -> None:
+    def fail(reason: Reason, message: str, stage: Stage = Stage.ACQUIRE) -> None:
+        run.failures[str(index)] = failure(index, key, stage=stage, reason=reason, message=message,
+                                           doi=paper.doi, title=paper.title, tried=attempts)
+        run.emit("failed", index=index, key=key, reason=reason.value)
+
+    if run.service is None or run.gate is None:
+        if not attempts:
+            fail(Reason.NO_OPEN_ACCESS, "no open-access URL, and retrieve-academic is not configured")
+        else:
+            summary = "; ".join(f"{a.url}: {a.reason.value if a.reason else '?'}" for a in attempts)
+            fail(attempts[0].reason or Reason.NO_OPEN_ACCESS,
+                 f"no open-access source worked ({summary}); retrieve-academic is not configured")
+        return
+    problem = await run.gate.problem()
+    if problem is None:
+        try:
+            job_id = await run.service.submit(
+                paper, timeout_seconds=run.ctx.retrieve_service_timeout_s)
+        except ServiceError as exc:
+            problem = f"retrieve-academic refused the job: {exc}"
+    if problem is not None:
+        tried = "no open-access URL" if not candidate_urls(paper) else "no open-access source worked"
+        fail(Reason.SERVICE_UNAVAILABLE, f"{tried}; {problem}", stage=Stage.RETRIEVE)
+        return
+    await run.store.record_job(key, run.service.base_url, job_id)
+    run.emit("retrieve_submitted", index=index, key=key, job_id=job_id)
+    await run.to_poll.send(SubmittedJob(
+        index=index, key=key, job_id=job_id, relevance=paper.relevance,
+        attempts=tuple(a.model_dump(mode="json") for a in attempts)))

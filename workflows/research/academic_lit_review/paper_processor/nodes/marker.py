@@ -1,0 +1,126 @@
+"""marker: convert papers to markdown while acquire and poll_retrieve are still producing them.
+
+Arrivals are drained into a relevance-ordered waiting room at once, so producers never wait on
+conversion; `conversion_workers` slots take the most relevant waiting paper whenever they free up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream
+from langgraph.runtime import Runtime
+
+from ..channel import Acquired, registry
+from ..context import Context, context_or_default
+from ..errors import RunAborted
+from ..events import Emit, paper_events
+from ..models import Attempt, Outcome, Stage, failure
+from ..conversion.backend import open_converter_pool
+from ..conversion.mode import ModeDecision
+from ..conversion.pool import ConversionFailed, ConverterPool
+from ..conversion.queue import RelevanceQueue
+from ..conversion.worker import Job
+from ..state import State
+from ..store import ArtifactStore
+
+
+@dataclass
+class _Waiting:
+    item: Acquired
+    since: float
+
+
+@dataclass
+class _Converting:
+    ctx: Context
+    pool: ConverterPool
+    decision: ModeDecision
+    store: ArtifactStore
+    papers: dict[int, dict]
+    emit: Emit
+    results: dict[str, dict]
+
+
+async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = context_or_default(runtime.context)
+    run_key = state["run_key"]
+    channel = registry.get(run_key)
+    results: dict[str, dict] = {}
+    try:
+        store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+        try:
+            pool, decision = await open_converter_pool(ctx)
+            async with pool, channel.marker_inbox as inbox:
+                work = _Converting(ctx, pool, decision, store,
+                                   {i["index"]: i["paper"] for i in state.get("work", [])},
+                                   paper_events(), results)
+                waiting: RelevanceQueue[_Waiting] = RelevanceQueue()
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_admit, inbox, waiting)
+                    for _ in range(pool.slots):
+                        tg.start_soon(_convert_each, waiting, work)
+        finally:
+            store.close()
+        if channel.failure is not None:
+            raise RunAborted(channel.failure)
+        channel.consumer_finished()
+        registry.discard(run_key, channel)
+    except BaseException:
+        channel.abort("marker did not finish")
+        registry.discard(run_key, channel)
+        raise
+    return {"results": results}
+
+
+async def _admit(inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting]) -> None:
+    async for item in inbox:
+        waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
+    waiting.close()
+
+
+async def _convert_each(waiting: RelevanceQueue[_Waiting], work: _Converting) -> None:
+    async for entry in waiting:
+        await _convert_one(entry, work)
+
+
+async def _convert_one(entry: _Waiting, work: _Converting) -> None:
+    item = entry.item
+    paper = work.papers.get(item.index, {})
+    timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
+    work.emit("converting", index=item.index, key=item.key, pages=item.pages)
+    out = work.store.temp_path(".md")
+    started = time.perf_counter()
+    try:
+        done = await work.pool.convert(Job(pdf_path=item.path, out_path=str(out), pages=item.pages))
+    except ConversionFailed as exc:
+        out.unlink(missing_ok=True)
+        work.results[str(item.index)] = failure(
+            item.index, item.key, stage=Stage.CONVERT, reason=exc.reason, message=exc.detail,
+            doi=paper.get("doi"), title=paper.get("title"),
+            tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)])
+        work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
+        return
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    timings["convert_s"] = time.perf_counter() - started
+    stored = await work.store.put_markdown(
+        item.key, out, converter=work.pool.spec.converter, mode=work.decision.mode,
+        mode_reason=work.decision.reason, source=item.source, source_url=item.source_url)
+    outcome = Outcome(
+        index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
+        status="converted", source=item.source, source_url=item.source_url,
+        pages=done.pages or item.pages, converter=work.pool.spec.converter,
+        mode=work.decision.mode, mode_reason=work.decision.reason,
+        markdown_path=str(stored), timings={k: round(v, 4) for k, v in timings.items()},
+        tried=[Attempt.model_validate(a) for a in item.attempts],
+    )
+    work.results[str(item.index)] = outcome.model_dump(mode="json")
+    work.emit("converted", index=item.index, key=item.key, pages=outcome.pages,
+              seconds=round(timings["convert_s"], 4))

@@ -1,0 +1,197 @@
+"""poll_retrieve: see every retrieve-academic job through and hand finished files to marker.
+
+Jobs arrive from acquire while it runs. All pending jobs are polled together in rounds; a job
+tolerates transient service errors until its deadline. Finished files are downloaded and
+validated like open-access PDFs before they reach marker.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from langgraph.runtime import Runtime
+
+from ..acquisition.http import download_limits, open_client
+from ..acquisition.validate import classify_head, inspect_pdf
+from ..channel import Acquired, SubmittedJob, registry
+from ..context import Context, context_or_default
+from ..errors import SourceFailed
+from ..events import Emit, paper_events
+from ..models import Reason, Stage, failure
+from ..retrieve.client import RetrieveAcademic, ServiceError
+from ..state import State
+from ..store import ArtifactStore
+
+# Concurrent requests to the service within one polling round.
+_ROUND_CONCURRENCY = 16
+
+
+@dataclass
+class _Watch:
+    job: SubmittedJob
+    deadline: float
+    last_error: str | None = None
+
+
+@dataclass
+class _Board:
+    """Jobs still pending, and whether acquire can still add more."""
+
+    pending: dict[str, _Watch] = field(default_factory=dict)
+    intake_open: bool = True
+    arrived: anyio.Event = field(default_factory=anyio.Event)
+
+    def add(self, watch: _Watch) -> None:
+        self.pending[watch.job.job_id] = watch
+        self._wake()
+
+    def close_intake(self) -> None:
+        self.intake_open = False
+        self._wake()
+
+    def _wake(self) -> None:
+        self.arrived.set()
+        self.arrived = anyio.Event()
+
+
+async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = context_or_default(runtime.context)
+    run_key = state["run_key"]
+    channel = registry.get(run_key)
+    titles = {item["index"]: item["paper"] for item in state.get("work", [])}
+    failures: dict[str, dict] = {}
+    try:
+        async with AsyncExitStack() as stack:
+            to_marker = await stack.enter_async_context(channel.poll_to_marker)
+            inbox = await stack.enter_async_context(channel.poll_inbox)
+            if ctx.retrieve_url is None:
+                async for job in inbox:  # acquire sends no jobs without a service
+                    raise AssertionError(f"job {job.job_id} without a configured service")
+            else:
+                store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+                stack.callback(store.close)
+                client = await stack.enter_async_context(open_client(ctx))
+                poller = _Poller(ctx, RetrieveAcademic(ctx.retrieve_url, client=client), store,
+                                 to_marker, paper_events(), titles, failures)
+                await poller.run(inbox)
+        await channel.wait_for_consumer()
+    except BaseException:
+        channel.abort("poll_retrieve did not finish")
+        registry.discard(run_key, channel)
+        raise
+    return {"results": failures}
+
+
+@dataclass
+class _Poller:
+    ctx: Context
+    service: RetrieveAcademic
+    store: ArtifactStore
+    to_marker: MemoryObjectSendStream[Acquired]
+    emit: Emit
+    papers: dict[int, dict]
+    failures: dict[str, dict]
+    board: _Board = field(default_factory=_Board)
+
+    async def run(self, inbox: MemoryObjectReceiveStream[SubmittedJob]) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._take_jobs, inbox)
+            while self.board.pending or self.board.intake_open:
+                if not self.board.pending:
+                    await self.board.arrived.wait()
+                    continue
+                await self._poll_round(tg)
+                with anyio.move_on_after(self.ctx.retrieve_poll_interval_s):
+                    await anyio.sleep_forever()
+
+    async def _take_jobs(self, inbox: MemoryObjectReceiveStream[SubmittedJob]) -> None:
+        async for job in inbox:
+            self.board.add(_Watch(job, deadline=anyio.current_time() + self.ctx.retrieve_job_timeout_s))
+        self.board.close_intake()
+
+    async def _poll_round(self, tg: TaskGroup) -> None:
+        limiter = anyio.CapacityLimiter(_ROUND_CONCURRENCY)
+        async with anyio.create_task_group() as round_tg:
+            for watch in list(self.board.pending.values()):
+                round_tg.start_soon(self._poll_one, watch, limiter, tg)
+
+    async def _poll_one(self, watch: _Watch, limiter: anyio.CapacityLimiter, tg: TaskGroup) -> None:
+        job = watch.job
+        async with limiter:
+            try:
+                status = await self.service.job(job.job_id)
+            except ServiceError as exc:
+                if exc.status_code == 404:
+                    self._finish_failed(watch, Reason.JOB_FAILED,
+                                        f"retrieve-academic no longer knows job {job.job_id}")
+                    await self.store.forget_job(job.key, self.service.base_url)
+                elif not exc.transient:
+                    self._finish_failed(watch, Reason.JOB_FAILED, f"polling job failed: {exc}")
+                elif anyio.current_time() > watch.deadline:
+                    self._finish_failed(watch, Reason.SERVICE_UNAVAILABLE,
+                                        f"service errors until the job deadline; last: {exc}")
+                else:
+                    watch.last_error = str(exc)
+                return
+        if status.status == "completed":
+            self.board.pending.pop(job.job_id, None)
+            tg.start_soon(self._fetch, job)
+        elif status.status == "failed":
+            code = status.error_code or "UNKNOWN"
+            self._finish_failed(watch, Reason.JOB_FAILED, f"{code}: {status.error or 'job failed'}",
+                                error_code=code)
+            await self.store.forget_job(job.key, self.service.base_url)
+        elif anyio.current_time() > watch.deadline:
+            self._finish_failed(watch, Reason.JOB_TIMEOUT,
+                                f"job still {status.status} after {self.ctx.retrieve_job_timeout_s:g} s")
+        else:
+            self.emit("retrieve_status", index=job.index, key=job.key, status=status.status)
+
+    async def _fetch(self, job: SubmittedJob) -> None:
+        started = time.perf_counter()
+        tmp = self.store.temp_path(".download")
+        try:
+            downloaded = await self.service.download_file(
+                job.job_id, tmp, limits=download_limits(self.ctx, trusted=True))
+            classify_head(downloaded.head, downloaded.content_type)
+            info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
+        except SourceFailed as exc:
+            tmp.unlink(missing_ok=True)
+            self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
+            return
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        url = f"{self.service.base_url}/jobs/{job.job_id}/file"
+        stored = await self.store.put_pdf(job.key, tmp, pages=info.pages,
+                                          source="retrieve_academic", source_url=url)
+        self.emit("downloaded", index=job.index, key=job.key, url=url, pages=info.pages,
+                  source="retrieve_academic")
+        await self.to_marker.send(Acquired(
+            index=job.index, key=job.key, path=str(stored), kind="pdf",
+            source="retrieve_academic", source_url=url, pages=info.pages,
+            relevance=job.relevance, attempts=job.attempts,
+            timings={"retrieve_download_s": time.perf_counter() - started}))
+
+    def _finish_failed(self, watch: _Watch, reason: Reason, message: str,
+                       error_code: str | None = None) -> None:
+        self.board.pending.pop(watch.job.job_id, None)
+        self._record_failure(watch.job, reason, message, error_code=error_code)
+
+    def _record_failure(self, job: SubmittedJob, reason: Reason, message: str,
+                        error_code: str | None = None) -> None:
+        paper = self.papers.get(job.index, {})
+        tried = [*job.attempts, {"source": "retrieve_academic", "url": self.service.base_url,
+                                 "reason": reason.value, "detail": message}]
+        self.failures[str(job.index)] = failure(
+            job.index, job.key, stage=Stage.RETRIEVE, reason=reason, message=message,
+            doi=paper.get("doi"), title=paper.get("title"), tried=tried)
+        self.emit("failed", index=job.index, key=job.key, reason=reason.value,
+                  error_code=error_code)

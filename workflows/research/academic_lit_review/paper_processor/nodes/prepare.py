@@ -1,0 +1,85 @@
+"""prepare: validate and key the input papers; answer papers the store already converted."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import anyio.to_thread
+from langgraph.runtime import Runtime
+from pydantic import ValidationError
+
+from ..context import Context, context_or_default
+from ..errors import InvalidInput
+from ..events import paper_events
+from ..models import Outcome, Paper, Reason, Stage, failure
+from ..state import State, WorkItem
+from ..store import ArtifactStore
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "paper"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    ctx = context_or_default(runtime.context)
+    papers = state.get("papers")
+    if not isinstance(papers, list):
+        raise InvalidInput(f"'papers' must be a list of paper objects, got {type(papers).__name__}")
+    emit = paper_events()
+    store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+    results: dict[str, dict] = {}
+    work: list[WorkItem] = []
+    first_index_of: dict[str, int] = {}
+    try:
+        for index, raw in enumerate(papers):
+            outcome = None
+            if not isinstance(raw, dict):
+                outcome = failure(index, None, stage=Stage.PREPARE, reason=Reason.INVALID_INPUT,
+                                  message=f"paper #{index} is a {type(raw).__name__}, not an object")
+            else:
+                try:
+                    paper = Paper.model_validate(raw)
+                except ValidationError as exc:
+                    outcome = failure(index, None, stage=Stage.PREPARE, reason=Reason.INVALID_INPUT,
+                                      message=_validation_message(exc), title=raw.get("title"))
+                else:
+                    outcome, item = await _triage(index, paper, store, first_index_of)
+                    if item is not None:
+                        work.append(item)
+            if outcome is not None:
+                results[str(index)] = outcome
+                emit(outcome["status"] if not outcome["cached"] else "cached", index=index,
+                     key=outcome["key"], reason=outcome.get("reason"))
+            else:
+                emit("queued", index=index, key=work[-1]["key"])
+    finally:
+        store.close()
+    return {"run_key": uuid.uuid4().hex, "work": work, "results": results}
+
+
+async def _triage(
+    index: int, paper: Paper, store: ArtifactStore, first_index_of: dict[str, int]
+) -> tuple[dict | None, WorkItem | None]:
+    key = paper.key()
+    if key is None:
+        return failure(index, None, stage=Stage.PREPARE, reason=Reason.NO_IDENTIFIER,
+                       message="paper has no DOI, arXiv id, PMCID or title"), None
+    if key in first_index_of:
+        first = first_index_of[key]
+        return failure(index, key, stage=Stage.PREPARE, reason=Reason.DUPLICATE, doi=paper.doi,
+                       title=paper.title,
+                       message=f"same paper as input #{first} ({key}); processed there"), None
+    first_index_of[key] = index
+    artifacts = await store.lookup(key)
+    if artifacts is not None and artifacts.markdown_path is not None:
+        cached = Outcome(
+            index=index, key=key, doi=paper.doi, title=paper.title, status="converted",
+            source=artifacts.source, source_url=artifacts.source_url, pages=artifacts.pages,
+            converter=artifacts.converter, mode=artifacts.mode, mode_reason=artifacts.mode_reason,
+            markdown_path=str(artifacts.markdown_path), cached=True,
+        )
+        return cached.model_dump(mode="json"), None
+    return None, WorkItem(index=index, key=key, paper=paper.model_dump(mode="json"))

@@ -1,0 +1,312 @@
+"""The artifact store: durable, content-addressed work that a resumed or repeated run reuses.
+
+    WORKSPACE/
+      index.sqlite3         paper key → artifacts, retrieve-academic jobs, latest outcome, work log
+      pdf/ab/<sha256>.pdf   validated downloads
+      md/ab/<sha256>.md     converted markdown
+      tmp/                  partial files; nothing outside tmp/ is ever partial
+
+Files are written under tmp/ and renamed into place (atomic on one filesystem), and only then
+indexed, so a reader never sees a half-written artifact. File names are hashes, never DOIs.
+The index is SQLite in WAL mode so several processes can share one workspace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS artifacts (
+    key TEXT PRIMARY KEY,
+    pdf_sha TEXT, pages INTEGER, source TEXT, source_url TEXT,
+    markdown_sha TEXT, converter TEXT, mode TEXT, mode_reason TEXT,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    key TEXT NOT NULL, service TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at REAL NOT NULL,
+    PRIMARY KEY (key, service)
+);
+CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL, updated_at REAL);
+CREATE TABLE IF NOT EXISTS work_log (
+    key TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT, at REAL NOT NULL
+);
+"""
+_STALE_TMP_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """What the store holds for one paper."""
+
+    key: str
+    pdf_path: Path | None
+    pages: int | None
+    source: str | None
+    source_url: str | None
+    markdown_path: Path | None
+    converter: str | None
+    mode: str | None
+    mode_reason: str | None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def safe_stem(key: str, *, max_len: int = 80) -> str:
+    """A file-name stem derived from a paper key, safe on every filesystem.
+
+    Keeps a readable ASCII slug and appends a short hash so distinct keys never collide.
+    """
+    ascii_text = unicodedata.normalize("NFKD", key).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_text).strip("._-")[:max_len] or "paper"
+    return f"{slug}-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+class ArtifactStore:
+    """Async front of the workspace; file and SQLite work runs in worker threads."""
+
+    def __init__(self, workspace: str | os.PathLike[str]) -> None:
+        self.root = Path(workspace).expanduser().resolve()
+        self.tmp_dir = self.root / "tmp"
+        for sub in ("pdf", "md", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            self.root / "index.sqlite3", check_same_thread=False, timeout=30, isolation_level=None
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._remove_stale_tmp()
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    async def __aenter__(self) -> ArtifactStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _remove_stale_tmp(self) -> None:
+        # Other processes may be writing here right now; only old leftovers of crashes go.
+        cutoff = time.time() - _STALE_TMP_S
+        for entry in self.tmp_dir.iterdir():
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+            except OSError:
+                pass
+
+    # -- temp files ---------------------------------------------------------------------------------
+    def temp_path(self, suffix: str) -> Path:
+        """A fresh path under tmp/, on the store's filesystem so it can be renamed into place."""
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=suffix)
+        os.close(fd)
+        return Path(name)
+
+    # -- reads ------------------------------------------------------------------------------------
+    async def lookup(self, key: str) -> Artifacts | None:
+        return await anyio.to_thread.run_sync(self.lookup_sync, key)
+
+    def lookup_sync(self, key: str) -> Artifacts | None:
+        row = self._query_one(
+            "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason"
+            " FROM artifacts WHERE key = ?",
+            (key,),
+        )
+        if row is None:
+            return None
+        pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason = row
+        pdf_path = self._object_path("pdf", pdf_sha) if pdf_sha else None
+        md_path = self._object_path("md", md_sha) if md_sha else None
+        return Artifacts(
+            key=key,
+            pdf_path=pdf_path if pdf_path and pdf_path.exists() else None,
+            pages=pages,
+            source=source,
+            source_url=source_url,
+            markdown_path=md_path if md_path and md_path.exists() else None,
+            converter=converter,
+            mode=mode,
+            mode_reason=mode_reason,
+        )
+
+    async def job_for(self, key: str, service: str) -> str | None:
+        row = await anyio.to_thread.run_sync(
+            self._query_one, "SELECT job_id FROM jobs WHERE key = ? AND service = ?", (key, service)
+        )
+        return row[0] if row else None
+
+    def count(self, kind: str, key: str | None = None) -> int:
+        """How often work of a kind (download, conversion, retrieve_submit) was done."""
+        if key is None:
+            row = self._query_one("SELECT COUNT(*) FROM work_log WHERE kind = ?", (kind,))
+        else:
+            row = self._query_one(
+                "SELECT COUNT(*) FROM work_log WHERE kind = ? AND key = ?", (kind, key)
+            )
+        return int(row[0]) if row else 0
+
+    # -- writes -----------------------------------------------------------------------------------
+    async def put_pdf(
+        self, key: str, tmp_path: Path, *, pages: int, source: str, source_url: str | None
+    ) -> Path:
+        """Move a validated download into the store and index it."""
+        return await anyio.to_thread.run_sync(
+            self._put_pdf_sync, key, tmp_path, pages, source, source_url
+        )
+
+    def _put_pdf_sync(
+        self, key: str, tmp_path: Path, pages: int, source: str, source_url: str | None
+    ) -> Path:
+        sha = sha256_file(tmp_path)
+        final = self._install(tmp_path, "pdf", sha)
+        self._execute_many(
+            [
+                (
+                    "INSERT INTO artifacts (key, pdf_sha, pages, source, source_url, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+                    " pdf_sha = excluded.pdf_sha, pages = excluded.pages, source = excluded.source,"
+                    " source_url = excluded.source_url, updated_at = excluded.updated_at",
+                    (key, sha, pages, source, source_url, time.time()),
+                ),
+                (
+                    "INSERT INTO work_log (key, kind, detail, at) VALUES (?, 'download', ?, ?)",
+                    (key, source_url, time.time()),
+                ),
+            ]
+        )
+        return final
+
+    async def put_markdown(
+        self,
+        key: str,
+        tmp_path: Path,
+        *,
+        converter: str,
+        mode: str | None,
+        mode_reason: str | None,
+        source: str | None = None,
+        source_url: str | None = None,
+    ) -> Path:
+        """Move converted markdown into the store and index it (one conversion in the log)."""
+        return await anyio.to_thread.run_sync(
+            self._put_markdown_sync, key, tmp_path, converter, mode, mode_reason, source, source_url
+        )
+
+    def _put_markdown_sync(
+        self,
+        key: str,
+        tmp_path: Path,
+        converter: str,
+        mode: str | None,
+        mode_reason: str | None,
+        source: str | None,
+        source_url: str | None,
+    ) -> Path:
+        sha = sha256_file(tmp_path)
+        final = self._install(tmp_path, "md", sha)
+        now = time.time()
+        self._execute_many(
+            [
+                (
+                    "INSERT INTO artifacts (key, markdown_sha, converter, mode, mode_reason, source,"
+                    " source_url, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET markdown_sha = excluded.markdown_sha,"
+                    " converter = excluded.converter, mode = excluded.mode,"
+                    " mode_reason = excluded.mode_reason,"
+                    " source = COALESCE(artifacts.source, excluded.source),"
+                    " source_url = COALESCE(artifacts.source_url, excluded.source_url),"
+                    " updated_at = excluded.updated_at",
+                    (key, sha, converter, mode, mode_reason, source, source_url, now),
+                ),
+                (
+                    "INSERT INTO work_log (key, kind, detail, at) VALUES (?, 'conversion', ?, ?)",
+                    (key, converter, now),
+                ),
+            ]
+        )
+        return final
+
+    async def record_job(self, key: str, service: str, job_id: str) -> None:
+        now = time.time()
+        await anyio.to_thread.run_sync(
+            self._execute_many,
+            [
+                (
+                    "INSERT OR REPLACE INTO jobs (key, service, job_id, submitted_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (key, service, job_id, now),
+                ),
+                (
+                    "INSERT INTO work_log (key, kind, detail, at) VALUES (?, 'retrieve_submit', ?, ?)",
+                    (key, job_id, now),
+                ),
+            ],
+        )
+
+    async def forget_job(self, key: str, service: str) -> None:
+        await anyio.to_thread.run_sync(
+            self._execute_many, [("DELETE FROM jobs WHERE key = ? AND service = ?", (key, service))]
+        )
+
+    async def record_outcomes(self, outcomes: list[dict]) -> None:
+        now = time.time()
+        rows = [
+            (
+                "INSERT OR REPLACE INTO outcomes (key, outcome, updated_at) VALUES (?, ?, ?)",
+                (o["key"], json.dumps({k: v for k, v in o.items() if k != "markdown"}), now),
+            )
+            for o in outcomes
+            if o.get("key")
+        ]
+        await anyio.to_thread.run_sync(self._execute_many, rows)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _object_path(self, kind: str, sha: str) -> Path:
+        suffix = ".pdf" if kind == "pdf" else ".md"
+        return self.root / kind / sha[:2] / f"{sha}{suffix}"
+
+    def _install(self, tmp_path: Path, kind: str, sha: str) -> Path:
+        final = self._object_path(kind, sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, final)
+        return final
+
+    def _query_one(self, sql: str, params: tuple) -> tuple | None:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
+    def _execute_many(self, statements: list[tuple[str, tuple]]) -> None:
+        if not statements:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")

@@ -1,0 +1,181 @@
+"""A fake "retrieve-academic" job service (submit, poll, download).
+
+Job state is a pure function of time since submission, so no background
+tasks run and tests can reason about timing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+ERROR_CODES = ("NOT_FOUND", "DOWNLOAD_FAILED", "VPN_ERROR", "TIMEOUT", "SOURCE_BLOCKED")
+
+
+@dataclass(frozen=True)
+class _Held:
+    pdf: Path | bytes
+    ready_after_s: float
+    content_type: str
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error_code: str
+    error: str
+    after_s: float
+
+
+@dataclass(frozen=True)
+class _Job:
+    job_id: str
+    doi: str | None
+    submitted: float  # time.monotonic()
+    outcome: _Held | _Failure
+
+    def state(self, now: float) -> str:
+        elapsed = now - self.submitted
+        if isinstance(self.outcome, _Held):
+            span = self.outcome.ready_after_s
+            if elapsed >= span:
+                return "completed"
+            # Walk through the intermediate states the real service reports.
+            return ("pending", "searching", "downloading")[min(int(3 * elapsed / span), 2)]
+        if elapsed >= self.outcome.after_s:
+            return "failed"
+        return "pending" if elapsed < self.outcome.after_s / 2 else "searching"
+
+
+def _key(doi: str | None) -> str | None:
+    return doi.strip().lower() if doi else None
+
+
+class RetrieveService:
+    """In-memory fake of the retrieve-academic service; `app` is the ASGI app."""
+
+    def __init__(self, *, unknown_after_s: float = 0.2) -> None:
+        self.healthy = True
+        self.unknown_after_s = unknown_after_s  # how soon an unheld DOI fails NOT_FOUND
+        self.submissions: list[dict[str, Any]] = []
+        self.polls: Counter[str] = Counter()
+        self.downloads: Counter[str] = Counter()
+        self._held: dict[str, _Held] = {}
+        self._failures: dict[str, _Failure] = {}
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+        self.app = Starlette(
+            routes=[
+                Route("/health", self._health, methods=["GET"]),
+                Route("/retrieve", self._retrieve, methods=["POST"]),
+                Route("/jobs/{job_id}", self._job, methods=["GET"]),
+                Route("/jobs/{job_id}/file", self._file, methods=["GET"]),
+            ]
+        )
+
+    def hold(
+        self,
+        doi: str,
+        pdf: Path | bytes,
+        ready_after_s: float = 1.0,
+        content_type: str = "application/pdf",
+    ) -> None:
+        """Make `doi` findable; its job completes `ready_after_s` after submission."""
+        with self._lock:
+            self._failures.pop(_key(doi), None)
+            self._held[_key(doi)] = _Held(pdf, ready_after_s, content_type)
+
+    def fail(
+        self,
+        doi: str,
+        error_code: str = "NOT_FOUND",
+        error: str = "paper not found",
+        after_s: float = 0.5,
+    ) -> None:
+        """Make jobs for `doi` fail with `error_code` after `after_s`."""
+        with self._lock:
+            self._held.pop(_key(doi), None)
+            self._failures[_key(doi)] = _Failure(error_code, error, after_s)
+
+    def _outcome(self, doi: str | None, timeout_s: float | None) -> _Held | _Failure:
+        key = _key(doi)
+        outcome: _Held | _Failure
+        if key in self._held:
+            outcome = self._held[key]
+        elif key in self._failures:
+            outcome = self._failures[key]
+        else:
+            outcome = _Failure("NOT_FOUND", "paper not found", self.unknown_after_s)
+        # The real service gives up at the client's timeout_seconds.
+        if isinstance(outcome, _Held) and timeout_s is not None and outcome.ready_after_s > timeout_s:
+            outcome = _Failure("TIMEOUT", f"retrieval exceeded {timeout_s}s", timeout_s)
+        return outcome
+
+    async def _health(self, request: Request) -> Response:
+        if self.healthy:
+            return JSONResponse({"status": "healthy", "vpn_connected": True})
+        return JSONResponse({"status": "unhealthy", "vpn_connected": False}, status_code=503)
+
+    async def _retrieve(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"detail": "invalid JSON"}, status_code=422)
+        if not isinstance(body, dict) or not (body.get("doi") or body.get("title")):
+            return JSONResponse({"detail": "doi or title required"}, status_code=422)
+        timeout = body.get("timeout_seconds")
+        job_id = uuid.uuid4().hex
+        now = time.monotonic()
+        with self._lock:
+            outcome = self._outcome(body.get("doi"), float(timeout) if timeout is not None else None)
+            self._jobs[job_id] = _Job(job_id, body.get("doi"), now, outcome)
+            self.submissions.append({**body, "job_id": job_id, "time": now})
+        return JSONResponse({"job_id": job_id, "status": "pending"})
+
+    def _find(self, job_id: str) -> _Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    async def _job(self, request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        job = self._find(job_id)
+        if job is None:
+            return JSONResponse({"detail": "job not found"}, status_code=404)
+        with self._lock:
+            self.polls[job_id] += 1
+        state = job.state(time.monotonic())
+        failed = state == "failed" and isinstance(job.outcome, _Failure)
+        return JSONResponse(
+            {
+                "job_id": job_id,
+                "status": state,
+                "error": job.outcome.error if failed else None,
+                "error_code": job.outcome.error_code if failed else None,
+                "doi": job.doi,
+            }
+        )
+
+    async def _file(self, request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        job = self._find(job_id)
+        if job is None:
+            return JSONResponse({"detail": "job not found"}, status_code=404)
+        state = job.state(time.monotonic())
+        if state != "completed" or not isinstance(job.outcome, _Held):
+            return JSONResponse({"detail": f"job is {state}"}, status_code=409)
+        with self._lock:
+            self.downloads[job_id] += 1
+        held = job.outcome
+        if isinstance(held.pdf, Path):
+            # FileResponse streams from disk in chunks.
+            return FileResponse(held.pdf, media_type=held.content_type)
+        return Response(held.pdf, media_type=held.content_type)
