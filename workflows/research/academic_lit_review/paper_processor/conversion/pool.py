@@ -9,9 +9,13 @@ breaking the whole pool, hence this small pool.)
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -20,9 +24,11 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ..errors import ConfigurationError
 from ..models import Reason
-from .worker import Done, Failed, Job, WorkerSpec, worker_main
+from .worker import Done, Failed, Job, WorkerSpec
 
-_MP = multiprocessing.get_context("spawn")
+_WORKER_MODULE = "workflows.research.academic_lit_review.paper_processor.conversion.worker"
+# The folder holding `workflows/`, so the worker imports this very copy of the package.
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[5])
 
 
 class ConversionFailed(Exception):
@@ -38,20 +44,30 @@ class _WorkerGone(Exception):
     """The worker process exited (crashed) while it held a document."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
-    process: multiprocessing.process.BaseProcess
+    process: subprocess.Popen
     conn: Connection
     documents: int = 0
 
     @classmethod
     def spawn(cls, spec: WorkerSpec) -> _Worker:
-        parent, child = _MP.Pipe()
-        process = _MP.Process(target=worker_main, args=(child, spec), daemon=True,
-                              name="paper-processor-converter")
-        process.start()
-        child.close()
-        return cls(process=process, conn=parent)
+        """Start `python -m ...conversion.worker FD` and hand it the spec.
+
+        A fresh interpreter (not multiprocessing's spawn) so the caller's `__main__` is never
+        re-imported in the worker, and marker's own prints cannot corrupt the channel.
+        """
+        parent_sock, child_sock = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [_PROJECT_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        process = subprocess.Popen(
+            [sys.executable, "-m", _WORKER_MODULE, str(child_sock.fileno())],
+            pass_fds=[child_sock.fileno()], env=env, stdin=subprocess.DEVNULL,
+        )
+        child_sock.close()
+        conn = Connection(parent_sock.detach())
+        conn.send(spec)
+        return cls(process=process, conn=conn)
 
     def receive(self, timeout: float | None) -> object:
         """Blocking: the next message, or _WorkerGone if the process died first."""
@@ -60,22 +76,23 @@ class _Worker:
                 raise TimeoutError
             return self.conn.recv()
         except (EOFError, OSError) as exc:
-            raise _WorkerGone(f"exit code {self.process.exitcode}") from exc
+            raise _WorkerGone(f"exit code {self.process.poll()}") from exc
 
     def kill(self) -> None:
         """Blocking: stop the process now and reap it."""
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(5)
+        self.process.wait(10)
         self.conn.close()
 
     def stop(self) -> None:
-        """Blocking: ask the worker to finish (EOF on its pipe), kill it if it lingers."""
+        """Blocking: ask the worker to finish (EOF on its channel), kill it if it lingers."""
         self.conn.close()
-        self.process.join(10)
-        if self.process.is_alive():
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join(5)
+            self.process.wait(10)
 
 
 class ConverterPool:

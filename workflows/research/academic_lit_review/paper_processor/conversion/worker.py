@@ -118,8 +118,9 @@ def build_converter(spec: WorkerSpec) -> MarkerConverter | CalibratedConverter:
     return MarkerConverter(spec)
 
 
-def worker_main(conn: Connection, spec: WorkerSpec) -> None:
-    """Entry point of a worker process."""
+def worker_main(conn: Connection) -> None:
+    """Serve conversion jobs over `conn` until the parent closes it."""
+    spec: WorkerSpec = conn.recv()
     try:
         converter = build_converter(spec)
     except BaseException as exc:  # noqa: BLE001 - report any start failure to the parent
@@ -130,7 +131,7 @@ def worker_main(conn: Connection, spec: WorkerSpec) -> None:
         while True:
             try:
                 job = conn.recv()
-            except EOFError:
+            except (EOFError, OSError):  # the parent closed the channel: time to stop
                 return
             started = time.perf_counter()
             try:
@@ -146,3 +147,12 @@ def worker_main(conn: Connection, spec: WorkerSpec) -> None:
 def _short(exc: BaseException) -> str:
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last[:500]
+
+
+if __name__ == "__main__":
+    import sys
+
+    # Run the package's copy of this module, so pickled results name its classes, not __main__'s.
+    from workflows.research.academic_lit_review.paper_processor.conversion import worker
+
+    worker.worker_main(Connection(int(sys.argv[1])))

@@ -1,0 +1,31 @@
+# The first two commands a newcomer runs: `make demo`, then `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# Keep the workspace outside the project: `langgraph dev` reloads on any change under it.
+export PAPER_PROCESSOR_WORKSPACE ?= $(HOME)/.cache/paper-processor/workspace
+
+.PHONY: install demo test bench serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@# marker needs a local TTF (it would download one otherwise); Debian ships DejaVu.
+	@test -f $(FONT) || { command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null) || echo "warning: $(FONT) missing; set PAPER_PROCESSOR_FONT_PATH"; }
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m workflows.research.academic_lit_review.paper_processor.demo --out demo-output
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(PY) benchmarks/pipeline.py $(BENCH_ARGS)
+
+clean:
+	rm -rf demo-output .pytest_cache
