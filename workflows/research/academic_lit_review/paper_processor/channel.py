@@ -32,7 +32,7 @@ class Acquired:
     index: int
     key: str
     path: str
-    kind: str  # "pdf", or "markdown" for full text that arrived as HTML
+    kind: str  # "pdf" to convert; "stored" when the store already holds its markdown
     source: str
     source_url: str | None
     pages: int | None

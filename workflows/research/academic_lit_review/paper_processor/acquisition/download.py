@@ -11,7 +11,7 @@ import httpx
 from ..errors import SourceFailed
 from ..models import Reason
 from .safety import check_url
-from .validate import SNIFF_BYTES
+from .validate import PDF_HEADER_WINDOW, SNIFF_BYTES, is_challenge_page
 
 CHUNK_BYTES = 64 * 1024
 # Once the first bytes show a non-PDF body, keep at most this much (landing pages can be mined).
@@ -67,13 +67,25 @@ async def _follow(
                 url = url.join(location)
                 continue
             if response.status_code >= 400:
-                retry_after = response.headers.get("retry-after")
-                hint = f", Retry-After {retry_after}" if retry_after else ""
-                raise SourceFailed(
-                    Reason.HTTP_ERROR, f"HTTP {response.status_code} from {url}{hint}"
-                )
+                await _raise_for_error(response, url)
             return await _save_body(response, dest, limits.max_bytes)
     raise SourceFailed(Reason.HTTP_ERROR, f"more than {limits.max_redirects} redirects")
+
+
+async def _raise_for_error(response: httpx.Response, url: httpx.URL) -> None:
+    # Bot walls answer 403/503 with an HTML challenge; tell them apart from plain errors.
+    head = b""
+    async for chunk in response.aiter_bytes(CHUNK_BYTES):
+        head += chunk
+        if len(head) >= SNIFF_BYTES:
+            break
+    if is_challenge_page(head[:SNIFF_BYTES]):
+        raise SourceFailed(
+            Reason.HTML_CHALLENGE, f"HTTP {response.status_code} bot-challenge page from {url}"
+        )
+    retry_after = response.headers.get("retry-after")
+    hint = f", Retry-After {retry_after}" if retry_after else ""
+    raise SourceFailed(Reason.HTTP_ERROR, f"HTTP {response.status_code} from {url}{hint}")
 
 
 async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Downloaded:
@@ -91,7 +103,7 @@ async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Do
             size += len(chunk)
             if len(head) < SNIFF_BYTES:
                 head += chunk[: SNIFF_BYTES - len(head)]
-                if len(head) >= SNIFF_BYTES and b"%PDF-" not in head:
+                if len(head) >= PDF_HEADER_WINDOW and b"%PDF-" not in head[:PDF_HEADER_WINDOW]:
                     cap = min(cap, MAX_HTML_BYTES)
             if size > cap:
                 raise SourceFailed(Reason.TOO_LARGE, f"body exceeds {cap} bytes")

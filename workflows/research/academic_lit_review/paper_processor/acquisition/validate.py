@@ -12,7 +12,8 @@ import pypdfium2
 from ..errors import SourceFailed
 from ..models import Reason
 
-SNIFF_BYTES = 1024
+PDF_HEADER_WINDOW = 1024  # readers accept junk before %PDF- within the first KiB
+SNIFF_BYTES = 32 * 1024  # enough of an HTML page to recognise a bot wall
 _PDF_MAGIC = b"%PDF-"
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<\?xml|<!--|<meta|<script)", re.I)
 # Bot walls from Cloudflare, Akamai, DataDome, PerimeterX, hCaptcha/reCAPTCHA and publishers'
@@ -50,8 +51,8 @@ def is_challenge_page(head: bytes) -> bool:
 
 
 def classify_head(head: bytes, content_type: str | None) -> None:
-    """Raise unless the first bytes look like a PDF (pdf.js-style: header within 1 KiB)."""
-    if _PDF_MAGIC in head[:SNIFF_BYTES]:
+    """Raise unless the first bytes look like a PDF (header within the first KiB)."""
+    if _PDF_MAGIC in head[:PDF_HEADER_WINDOW]:
         return
     looks_html = bool(_HTML_START.match(head)) or (content_type or "").startswith(
         ("text/html", "application/xhtml")

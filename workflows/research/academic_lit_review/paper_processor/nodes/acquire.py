@@ -84,6 +84,13 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
     started = time.perf_counter()
 
     stored = await run.store.lookup(key)
+    if stored is not None and stored.markdown_path is not None:
+        # Converted by an attempt of this run that was interrupted before it could commit.
+        await run.to_marker.send(Acquired(
+            index=index, key=key, path=str(stored.markdown_path), kind="stored",
+            source=stored.source or "open_access", source_url=stored.source_url,
+            pages=stored.pages, relevance=paper.relevance))
+        return
     if stored is not None and stored.pdf_path is not None:
         run.emit("downloaded", index=index, key=key, cached=True, pages=stored.pages)
         await run.to_marker.send(Acquired(

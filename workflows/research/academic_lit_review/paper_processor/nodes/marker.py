@@ -92,6 +92,9 @@ async def _convert_each(waiting: RelevanceQueue[_Waiting], work: _Converting) ->
 async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     item = entry.item
     paper = work.papers.get(item.index, {})
+    if item.kind == "stored":
+        await _answer_from_store(item, paper, work)
+        return
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     work.emit("converting", index=item.index, key=item.key, pages=item.pages)
     out = work.store.temp_path(".md")
@@ -124,3 +127,16 @@ async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     work.results[str(item.index)] = outcome.model_dump(mode="json")
     work.emit("converted", index=item.index, key=item.key, pages=outcome.pages,
               seconds=round(timings["convert_s"], 4))
+
+
+async def _answer_from_store(item: Acquired, paper: dict, work: _Converting) -> None:
+    stored = await work.store.lookup(item.key)
+    assert stored is not None and stored.markdown_path is not None
+    outcome = Outcome(
+        index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
+        status="converted", source=stored.source, source_url=stored.source_url,
+        pages=stored.pages, converter=stored.converter, mode=stored.mode,
+        mode_reason=stored.mode_reason, markdown_path=str(stored.markdown_path), cached=True,
+    )
+    work.results[str(item.index)] = outcome.model_dump(mode="json")
+    work.emit("cached", index=item.index, key=item.key)

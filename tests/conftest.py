@@ -1,0 +1,125 @@
+"""Shared fixtures: real loopback servers, generated PDFs, and a way to run the real graph."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
+from workflows.research.academic_lit_review.paper_processor.testing.openweb import OpenWebHost
+from workflows.research.academic_lit_review.paper_processor.testing.pdfs import (
+    paper_text,
+    write_paper_pdf,
+)
+from workflows.research.academic_lit_review.paper_processor.testing.retrieve_service import (
+    RetrieveService,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@dataclass
+class Served:
+    host: Any
+    base_url: str
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+@pytest.fixture
+def open_web() -> Iterator[Served]:
+    host = OpenWebHost()
+    with serve_loopback(host.app) as base_url:
+        yield Served(host, base_url)
+
+
+@pytest.fixture
+def retrieve_service() -> Iterator[Served]:
+    service = RetrieveService()
+    with serve_loopback(service.app) as base_url:
+        yield Served(service, base_url)
+
+
+@dataclass(frozen=True)
+class GeneratedPaper:
+    seed: int
+    doi: str
+    title: str
+    paragraphs: list[str]
+    pdf: Path
+
+
+@pytest.fixture
+def make_paper(tmp_path: Path):
+    """Generate a real text PDF for a seed: `make_paper(3) -> GeneratedPaper`."""
+    folder = tmp_path / "pdfs"
+    folder.mkdir(exist_ok=True)
+
+    def make(seed: int, *, pages: int = 1) -> GeneratedPaper:
+        title, paragraphs = paper_text(seed)
+        doi = f"10.5555/test.{seed}"
+        pdf = write_paper_pdf(folder / f"paper-{seed}.pdf", title=title, authors=["Ada Lovelace"],
+                              paragraphs=paragraphs, pages=pages, doi=doi)
+        return GeneratedPaper(seed, doi, title, paragraphs, pdf)
+
+    return make
+
+
+@pytest.fixture
+def context(tmp_path: Path):
+    """A Context for tests: loopback allowed, fast polling, calibrated converter by default."""
+
+    def make(**overrides: Any) -> Context:
+        values: dict[str, Any] = dict(
+            workspace=str(tmp_path / "workspace"),
+            allow_private_hosts=True,
+            retrieve_poll_interval_s=0.1,
+            converter="calibrated",
+            calibrated_seconds_per_page=0.05,
+            download_timeout_s=30,
+            conversion_timeout_s=120,
+        )
+        values.update(overrides)
+        return Context(**values)
+
+    return make
+
+
+@dataclass
+class RunRecord:
+    events: list[dict] = field(default_factory=list)
+    output: dict | None = None
+
+    def stages(self, stage: str) -> list[dict]:
+        return [e for e in self.events if e.get("stage") == stage]
+
+    def position(self, stage: str, index: int) -> int:
+        """Where in the event order the stage of one paper happened."""
+        for position, event in enumerate(self.events):
+            if event.get("stage") == stage and event.get("index") == index:
+                return position
+        raise AssertionError(f"no {stage!r} event for paper #{index}")
+
+    def outcome(self, index: int) -> dict:
+        assert self.output is not None
+        return self.output["outcomes"][index]
+
+
+async def run_graph(graph, papers_or_none, *, context: Context, config: dict | None = None) -> RunRecord:
+    """Stream a run (custom + updates) and record every event in arrival order."""
+    record = RunRecord()
+    async for mode, chunk in graph.astream(
+        papers_or_none, context=context, config=config, stream_mode=["custom", "updates"]
+    ):
+        if mode == "custom":
+            record.events.append({**chunk, "received": time.monotonic()})
+        elif "finalize" in chunk:
+            record.output = chunk["finalize"]
+    return record

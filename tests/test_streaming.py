@@ -1,0 +1,70 @@
+"""The seed's scenario: conversion streams behind acquisition instead of waiting for it."""
+
+from __future__ import annotations
+
+from workflows.research.academic_lit_review.paper_processor.graph import graph
+from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
+
+from .conftest import run_graph
+
+# The seed measured OA downloads finishing at about 0.5, 1.2, 5 and 8 s; scaled by half here.
+DOWNLOAD_DELAYS_S = [0.25, 0.6, 2.5, 4.0]
+
+
+async def test_first_conversion_starts_before_the_slowest_download_finishes(
+    open_web, retrieve_service, make_paper, context
+):
+    papers = []
+    for seed, delay in enumerate(DOWNLOAD_DELAYS_S):
+        paper = make_paper(seed)
+        open_web.host.add(f"/oa/{seed}.pdf", Respond(body=paper.pdf, delay_s=delay))
+        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/oa/{seed}.pdf")]})
+    closed = make_paper(4)  # no open-access copy: only retrieve-academic has it
+    retrieve_service.host.hold(closed.doi, pdf=closed.pdf, ready_after_s=1.0)
+    papers.append({"doi": closed.doi, "title": closed.title, "authors": ["Ada Lovelace"]})
+
+    run = await run_graph(graph, {"papers": papers},
+                          context=context(retrieve_url=retrieve_service.base_url))
+
+    assert [o["status"] for o in run.output["outcomes"]] == ["converted"] * 5
+    slowest_downloaded = run.position("downloaded", 3)
+    first_converting = min(run.position("converting", i) for i in range(5))
+    assert first_converting < slowest_downloaded, "conversion waited for every download"
+    # The retrieve-academic paper is converted without waiting for all OA downloads.
+    assert run.position("converted", 4) < slowest_downloaded
+    assert run.outcome(4)["source"] == "retrieve_academic"
+    # Each paper moved through its stages in order.
+    for index in range(4):
+        assert run.position("downloading", index) < run.position("downloaded", index) \
+            < run.position("converting", index) < run.position("converted", index)
+    assert run.position("retrieve_submitted", 4) < run.position("downloaded", 4) \
+        < run.position("converted", 4)
+
+
+async def test_waiting_papers_convert_most_relevant_first(open_web, make_paper, context):
+    # One converter slot, held by a first paper while four more arrive with mixed relevance.
+    relevance = {0: 0.0, 1: 0.2, 2: 0.9, 3: 0.5, 4: 0.7}
+    papers = []
+    for seed, rel in relevance.items():
+        paper = make_paper(seed)
+        open_web.host.add(f"/oa/{seed}.pdf",
+                          Respond(body=paper.pdf, delay_s=0.0 if seed == 0 else 0.3))
+        papers.append({"doi": paper.doi, "title": paper.title, "relevance": rel,
+                       "oa_urls": [open_web.url(f"/oa/{seed}.pdf")]})
+
+    run = await run_graph(graph, {"papers": papers},
+                          context=context(calibrated_seconds_per_page=1.5))
+
+    # Each time the slot frees, it takes the most relevant paper among those already waiting.
+    waiting: set[int] = set()
+    picks = []
+    for event in run.events:
+        if event["stage"] == "downloaded":
+            waiting.add(event["index"])
+        elif event["stage"] == "converting":
+            best = max(waiting, key=relevance.__getitem__)
+            assert event["index"] == best, f"took #{event['index']} while #{best} was waiting"
+            waiting.remove(best)
+            picks.append(best)
+    assert sorted(picks) == list(relevance)
+    assert picks[-4:] == [2, 4, 3, 1]  # the four that queued behind the first
