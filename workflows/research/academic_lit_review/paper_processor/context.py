@@ -56,16 +56,29 @@ class Context(BaseSettings):
         default=600, gt=0, description="timeout_seconds sent with each retrieve request."
     )
 
-    converter: Literal["marker", "calibrated"] = Field(
+    converter: Literal["marker", "calibrated", "faulty"] = Field(
         default="marker",
-        description="marker converts for real; calibrated holds a slot for a set time per page (benchmarks).",
+        description=(
+            "marker converts for real. Test doubles: calibrated holds a slot for a set time per"
+            " page (benchmarks); faulty is calibrated that crashes or hangs on documents whose"
+            " first page says CRASH-CONVERTER or HANG-CONVERTER (fault tests)."
+        ),
     )
     marker_mode: Literal["auto", "full", "text_layer"] = Field(
         default="auto",
         description="auto: full marker where models are available, text-layer mode otherwise.",
     )
     conversion_workers: int = Field(default=1, ge=1, description="Converter worker processes.")
-    conversion_timeout_s: float = Field(default=600.0, gt=0, description="Deadline per document.")
+    conversion_timeout_s: float = Field(
+        default=600.0, gt=0, description="Deadline per document (per page range for long ones)."
+    )
+    max_pages: int = Field(default=2000, ge=1, description="Longer documents fail as too_large.")
+    pages_per_chunk: int = Field(
+        default=200, ge=1, description="Longer documents are converted in page ranges and joined."
+    )
+    max_docs_per_worker: int = Field(
+        default=200, ge=1, description="Converter workers are replaced after this many documents."
+    )
     calibrated_seconds_per_page: float = Field(default=0.05, ge=0)
     font_path: str | None = Field(
         default=None, description="TTF font for marker; default: DejaVuSans where installed."
@@ -78,7 +91,7 @@ class Context(BaseSettings):
 
     def user_agent(self) -> str:
         contact = f"; mailto:{self.contact_email}" if self.contact_email else ""
-        return f"paper-processor/0.1 (+https://github.com/; academic full-text retrieval{contact})"
+        return f"paper-processor/0.1 (academic full-text retrieval{contact})"
 
 
 def context_or_default(context: Context | dict | None) -> Context:

@@ -11,7 +11,7 @@ from .worker import WorkerSpec
 
 
 async def open_converter_pool(ctx: Context) -> tuple[ConverterPool, ModeDecision]:
-    if ctx.converter == "calibrated":
+    if ctx.converter in {"calibrated", "faulty"}:
         decision = ModeDecision(
             "text_layer", f"calibrated converter: {ctx.calibrated_seconds_per_page:g} s per page"
         )
@@ -24,5 +24,6 @@ async def open_converter_pool(ctx: Context) -> tuple[ConverterPool, ModeDecision
         inference_url=decision.inference_url,
         seconds_per_page=ctx.calibrated_seconds_per_page,
     )
-    pool = ConverterPool(spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s)
+    pool = ConverterPool(spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s,
+                         max_docs_per_worker=ctx.max_docs_per_worker)
     return pool, decision

@@ -136,7 +136,14 @@ class ConverterPool:
             self._workers.clear()
             self._idle_send.close()
             self._idle_receive.close()
-        return await self._task_group.__aexit__(*exc_info)
+        try:
+            return await self._task_group.__aexit__(*exc_info)
+        except BaseExceptionGroup as group:
+            # A worker that cannot start is a configuration problem: say so plainly.
+            config_errors = group.subgroup(ConfigurationError)
+            if config_errors is not None:
+                raise config_errors.exceptions[0] from None
+            raise
 
     async def _start_worker(self) -> None:
         worker = await anyio.to_thread.run_sync(_Worker.spawn, self.spec)
@@ -160,10 +167,16 @@ class ConverterPool:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(worker.kill)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, *, recycle: bool = False) -> None:
+        """Retire a worker (killed, or stopped gracefully when recycled) and start another."""
         assert self._task_group is not None
-        self._task_group.start_soon(self._discard, worker)
+        self._task_group.start_soon(self._retire if recycle else self._discard, worker)
         self._task_group.start_soon(self._start_worker)
+
+    async def _retire(self, worker: _Worker) -> None:
+        self._workers.discard(worker)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(worker.stop)
 
     async def convert(self, job: Job) -> Done:
         """Convert one document in the next free worker; raise ConversionFailed for this document."""
@@ -187,7 +200,7 @@ class ConverterPool:
             raise
         worker.documents += 1
         if self._max_docs is not None and worker.documents >= self._max_docs:
-            self._replace(worker)
+            self._replace(worker, recycle=True)
         else:
             self._idle_send.send_nowait(worker)
         if isinstance(message, Failed):

@@ -112,9 +112,30 @@ class CalibratedConverter:
         pass
 
 
+class FaultyConverter(CalibratedConverter):
+    """A test double: calibrated, but it dies or hangs on documents that ask for it."""
+
+    def convert(self, job: Job) -> int:
+        import pypdfium2
+
+        pdf = pypdfium2.PdfDocument(job.pdf_path)
+        try:
+            first_page = pdf[0].get_textpage().get_text_range()
+        finally:
+            pdf.close()
+        if "CRASH-CONVERTER" in first_page:
+            os._exit(70)  # like a segfault in a native library: no exception, no reply
+        if "HANG-CONVERTER" in first_page:
+            while True:
+                time.sleep(60)
+        return super().convert(job)
+
+
 def build_converter(spec: WorkerSpec) -> MarkerConverter | CalibratedConverter:
     if spec.converter == "calibrated":
         return CalibratedConverter(spec)
+    if spec.converter == "faulty":
+        return FaultyConverter(spec)
     return MarkerConverter(spec)
 
 

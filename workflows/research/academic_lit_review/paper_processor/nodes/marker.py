@@ -20,7 +20,7 @@ from ..channel import Acquired, registry
 from ..context import Context, context_or_default
 from ..errors import RunAborted
 from ..events import Emit, paper_events
-from ..models import Attempt, Outcome, Stage, failure
+from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..conversion.backend import open_converter_pool
 from ..conversion.mode import ModeDecision
 from ..conversion.pool import ConversionFailed, ConverterPool
@@ -100,7 +100,7 @@ async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     out = work.store.temp_path(".md")
     started = time.perf_counter()
     try:
-        done = await work.pool.convert(Job(pdf_path=item.path, out_path=str(out), pages=item.pages))
+        pages = await _convert_pdf(item, out, work)
     except ConversionFailed as exc:
         out.unlink(missing_ok=True)
         work.results[str(item.index)] = failure(
@@ -119,7 +119,7 @@ async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     outcome = Outcome(
         index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
         status="converted", source=item.source, source_url=item.source_url,
-        pages=done.pages or item.pages, converter=work.pool.spec.converter,
+        pages=pages, converter=work.pool.spec.converter,
         mode=work.decision.mode, mode_reason=work.decision.reason,
         markdown_path=str(stored), timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
@@ -127,6 +127,38 @@ async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     work.results[str(item.index)] = outcome.model_dump(mode="json")
     work.emit("converted", index=item.index, key=item.key, pages=outcome.pages,
               seconds=round(timings["convert_s"], 4))
+
+
+async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:
+    """Convert one PDF into `out`; documents longer than a chunk go in page ranges, joined."""
+    pages = item.pages or 0
+    if pages > work.ctx.max_pages:
+        raise ConversionFailed(Reason.TOO_LARGE, f"{pages} pages; the limit is {work.ctx.max_pages}")
+    chunk = work.ctx.pages_per_chunk
+    if pages <= chunk:
+        done = await work.pool.convert(Job(pdf_path=item.path, out_path=str(out), pages=pages))
+        return done.pages or pages
+    parts: list[Path] = []
+    try:
+        for first in range(0, pages, chunk):
+            last = min(first + chunk, pages) - 1
+            part = work.store.temp_path(f".p{first}.md")
+            parts.append(part)
+            await work.pool.convert(Job(pdf_path=item.path, out_path=str(part),
+                                        pages=last - first + 1, page_range=(first, last)))
+        await anyio.to_thread.run_sync(_join, parts, out)
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+    return pages
+
+
+def _join(parts: list[Path], out: Path) -> None:
+    with open(out, "w", encoding="utf-8") as joined:
+        for number, part in enumerate(parts):
+            if number:
+                joined.write("\n\n")
+            joined.write(part.read_text(encoding="utf-8"))
 
 
 async def _answer_from_store(item: Acquired, paper: dict, work: _Converting) -> None:
