@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_FONT_PATHS = (
@@ -47,6 +47,10 @@ class Context(BaseSettings):
 
     retrieve_url: str | None = Field(
         default=None, description="Base URL of the retrieve-academic service; unset disables it."
+    )
+    retrieve_api_key: SecretStr | None = Field(
+        default=None,
+        description="Bearer credential for retrieve-academic; never logged or put in outcomes.",
     )
     retrieve_job_timeout_s: float = Field(
         default=900.0, gt=0, description="Per-job deadline, transient polling errors included."

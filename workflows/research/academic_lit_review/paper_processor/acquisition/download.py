@@ -36,12 +36,20 @@ class Downloaded:
 
 
 async def download(
-    client: httpx.AsyncClient, url: str, dest: Path, *, limits: DownloadLimits
+    client: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    *,
+    limits: DownloadLimits,
+    headers: dict[str, str] | None = None,
 ) -> Downloaded:
-    """Download `url` into `dest`; raise `SourceFailed` with a reason for any failure."""
+    """Download `url` into `dest`; raise `SourceFailed` with a reason for any failure.
+
+    `headers` go to the first host only: a redirect elsewhere must not carry credentials.
+    """
     try:
         with anyio.fail_after(limits.total_timeout_s):
-            return await _follow(client, httpx.URL(url), dest, limits)
+            return await _follow(client, httpx.URL(url), dest, limits, headers or {})
     except TimeoutError as exc:
         raise SourceFailed(
             Reason.TIMEOUT, f"download took longer than {limits.total_timeout_s:g} s"
@@ -55,11 +63,17 @@ async def download(
 
 
 async def _follow(
-    client: httpx.AsyncClient, url: httpx.URL, dest: Path, limits: DownloadLimits
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    dest: Path,
+    limits: DownloadLimits,
+    headers: dict[str, str],
 ) -> Downloaded:
+    origin = url.netloc
     for _hop in range(limits.max_redirects + 1):
         await check_url(url, allow_private=limits.allow_private)
-        async with client.stream("GET", url) as response:
+        hop_headers = headers if url.netloc == origin else {}
+        async with client.stream("GET", url, headers=hop_headers) as response:
             if response.is_redirect:
                 location = response.headers.get("location")
                 if not location:

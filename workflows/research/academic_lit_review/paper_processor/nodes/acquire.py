@@ -56,7 +56,7 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
             stack.callback(store.close)
             client = await stack.enter_async_context(open_client(ctx))
-            service = RetrieveAcademic(ctx.retrieve_url, client=client) if ctx.retrieve_url else None
+            service = RetrieveAcademic(ctx.retrieve_url, client=client, api_key=ctx.retrieve_api_key) if ctx.retrieve_url else None
             to_marker = await stack.enter_async_context(channel.acquire_to_marker)
             to_poll = await stack.enter_async_context(channel.acquire_to_poll)
             run = _Run(ctx, store, client, service, ServiceGate(service) if service else None,

@@ -78,7 +78,7 @@ async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, An
                 store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
                 stack.callback(store.close)
                 client = await stack.enter_async_context(open_client(ctx))
-                poller = _Poller(ctx, RetrieveAcademic(ctx.retrieve_url, client=client), store,
+                poller = _Poller(ctx, RetrieveAcademic(ctx.retrieve_url, client=client, api_key=ctx.retrieve_api_key), store,
                                  to_marker, paper_events(), titles, failures)
                 await poller.run(inbox)
         await channel.wait_for_consumer()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
+from pydantic import SecretStr
 
 from ..acquisition.download import Downloaded, DownloadLimits, download
 from ..models import Paper
@@ -51,13 +52,21 @@ class JobStatus:
 class RetrieveAcademic:
     """Talks to one retrieve-academic service over a caller-owned httpx client."""
 
-    def __init__(self, base_url: str, *, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, base_url: str, *, client: httpx.AsyncClient, api_key: SecretStr | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = client
+        # Sent per request rather than set on the shared client, so open-web hosts never see it.
+        self._auth = (
+            {"Authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
+        )
 
     async def _request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         try:
-            response = await self._client.request(method, f"{self.base_url}{path}", **kwargs)
+            response = await self._client.request(
+                method, f"{self.base_url}{path}", headers=self._auth, **kwargs
+            )
         except httpx.HTTPError as exc:
             raise ServiceError(f"{type(exc).__name__}: {exc}", transient=True) from exc
         if response.status_code >= 400:
@@ -113,4 +122,5 @@ class RetrieveAcademic:
         )
 
     async def download_file(self, job_id: str, dest: Path, *, limits: DownloadLimits) -> Downloaded:
-        return await download(self._client, f"{self.base_url}/jobs/{job_id}/file", dest, limits=limits)
+        return await download(self._client, f"{self.base_url}/jobs/{job_id}/file", dest,
+                              limits=limits, headers=self._auth)
