@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     PRIMARY KEY (key, service)
 );
 CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, outcome TEXT NOT NULL, updated_at REAL);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT NOT NULL, kind TEXT NOT NULL, owner TEXT NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (key, kind)
+);
 CREATE TABLE IF NOT EXISTS work_log (
     key TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT, at REAL NOT NULL
 );
@@ -282,6 +286,41 @@ class ArtifactStore:
             if o.get("key")
         ]
         await anyio.to_thread.run_sync(self._execute_many, rows)
+
+    # -- claims: one worker at a time per paper and kind of work, across runs and processes --------
+    async def claim(self, key: str, kind: str, owner: str, *, ttl_s: float) -> bool:
+        """Take the claim on (key, kind) unless another live owner holds it.
+
+        Claims expire, so a crashed owner cannot block the paper for longer than `ttl_s`.
+        """
+        return await anyio.to_thread.run_sync(self._claim_sync, key, kind, owner, ttl_s)
+
+    def _claim_sync(self, key: str, kind: str, owner: str, ttl_s: float) -> bool:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT owner, expires_at FROM claims WHERE key = ? AND kind = ?", (key, kind)
+                ).fetchone()
+                if row is not None and row[0] != owner and row[1] > now:
+                    self._db.execute("COMMIT")
+                    return False
+                self._db.execute(
+                    "INSERT OR REPLACE INTO claims (key, kind, owner, expires_at) VALUES (?, ?, ?, ?)",
+                    (key, kind, owner, now + ttl_s),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return True
+
+    async def release(self, key: str, kind: str, owner: str) -> None:
+        await anyio.to_thread.run_sync(
+            self._execute_many,
+            [("DELETE FROM claims WHERE key = ? AND kind = ? AND owner = ?", (key, kind, owner))],
+        )
 
     # -- internals --------------------------------------------------------------------------------
     def _object_path(self, kind: str, sha: str) -> Path:

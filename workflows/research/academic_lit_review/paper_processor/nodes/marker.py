@@ -36,8 +36,12 @@ class _Waiting:
     since: float
 
 
+_CLAIM_POLL_S = 0.5
+
+
 @dataclass
 class _Converting:
+    owner: str
     ctx: Context
     pool: ConverterPool
     decision: ModeDecision
@@ -57,7 +61,7 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         try:
             pool, decision = await open_converter_pool(ctx)
             async with pool, channel.marker_inbox as inbox:
-                work = _Converting(ctx, pool, decision, store,
+                work = _Converting(run_key, ctx, pool, decision, store,
                                    {i["index"]: i["paper"] for i in state.get("work", [])},
                                    paper_events(), results)
                 waiting: RelevanceQueue[_Waiting] = RelevanceQueue()
@@ -92,9 +96,40 @@ async def _convert_each(waiting: RelevanceQueue[_Waiting], work: _Converting) ->
 async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     item = entry.item
     paper = work.papers.get(item.index, {})
-    if item.kind == "stored":
+    if item.kind == "stored" or not await _claim_conversion(item, work):
         await _answer_from_store(item, paper, work)
         return
+    try:
+        await _convert_claimed(entry, paper, work)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await work.store.release(item.key, "convert", work.owner)
+
+
+async def _claim_conversion(item: Acquired, work: _Converting) -> bool:
+    """Claim the paper's conversion; False if another run converted it meanwhile.
+
+    Runs sharing a workspace convert each paper once: while another live run holds the claim,
+    wait for its markdown instead of converting a second time.
+    """
+    chunks = -(-(item.pages or 1) // work.ctx.pages_per_chunk)
+    ttl_s = work.ctx.conversion_timeout_s * chunks + 60
+    announced = False
+    while True:
+        if await work.store.claim(item.key, "convert", work.owner, ttl_s=ttl_s):
+            stored = await work.store.lookup(item.key)
+            if stored is not None and stored.markdown_path is not None:
+                await work.store.release(item.key, "convert", work.owner)
+                return False
+            return True
+        if not announced:
+            work.emit("waiting_on_other_run", index=item.index, key=item.key)
+            announced = True
+        await anyio.sleep(_CLAIM_POLL_S)
+
+
+async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> None:
+    item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     work.emit("converting", index=item.index, key=item.key, pages=item.pages)
     out = work.store.temp_path(".md")
