@@ -128,7 +128,8 @@ def _notice(message: str) -> None:
 
 @click.group(cls=_CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Turn academic papers into markdown full texts (open-access PDFs, retrieve-academic, marker)."""
+    """Turn academic papers into markdown full texts: open-access PDFs and retrieve-academic in,
+    marker markdown out."""
 
 
 def _check_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -178,7 +179,8 @@ class RunOptions:
 @_workspace_option
 @_retrieve_option
 @click.option("--json", "json_events", is_flag=True, help="Print one JSON event per line.")
-@click.option("--resume", is_flag=True, help="Continue the interrupted run of this input.")
+@click.option("--resume", is_flag=True,
+              help="Continue the interrupted run of this input into this --out folder.")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Papers downloaded at once.")
 @click.option("--workers", type=click.IntRange(min=1), help="Converter worker processes.")
 def run_command(**options: Any) -> int:
@@ -338,10 +340,14 @@ async def _run_graph(
             if resume:
                 _notice("nothing to resume for this input; starting a new run")
             elif unfinished is not None:
-                _notice("note: an earlier run of this input was interrupted; "
-                        "--resume continues it (finished papers are reused either way)")
+                # A new run supersedes it (--resume finds the latest run); what it finished
+                # lives on in the artifact store, so its checkpoints only take up space.
+                await saver.adelete_thread(unfinished[0])
+                _notice("note: an earlier run of this input was interrupted; starting a new"
+                        " run, which reuses the papers it finished")
             thread_id = f"{fingerprint}-{uuid.uuid4().hex[:12]}"
-        config = {"configurable": {"thread_id": thread_id}, "metadata": {"run_fingerprint": fingerprint}}
+        config = {"configurable": {"thread_id": thread_id},
+                  "metadata": {"run_fingerprint": fingerprint}}
         result: dict[str, Any] | None = None
         reporter.start()
         # durability="sync": the checkpoint after `prepare` must be on disk before the long
@@ -356,6 +362,8 @@ async def _run_graph(
                 result = chunk["finalize"]
         if result is None:
             raise PaperProcessorError("the run ended without a result")
+        # A finished thread is never resumed, and its last checkpoint holds every markdown body.
+        await saver.adelete_thread(thread_id)
         return result["outcomes"], dict(result["summary"])
 
 
@@ -364,12 +372,16 @@ async def _unfinished_thread(
 ) -> tuple[str, dict[str, dict]] | None:
     """The latest thread of this input, if it stopped before the end, with the papers whose
     fate was already decided."""
-    async for checkpoint in saver.alist(None, filter={"run_fingerprint": fingerprint}, limit=1):
-        thread_id = checkpoint.config["configurable"]["thread_id"]
-        snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
-        if snapshot.next:
-            return thread_id, dict(snapshot.values.get("results") or {})
-    return None
+    # Drain the listing before anything else: the saver holds its lock while the generator is
+    # suspended, so the aget_state below would wait on it forever.
+    latest = [c async for c in saver.alist(None, filter={"run_fingerprint": fingerprint}, limit=1)]
+    if not latest:
+        return None
+    thread_id = latest[0].config["configurable"]["thread_id"]
+    snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    if not snapshot.next:
+        return None
+    return thread_id, dict(snapshot.values.get("results") or {})
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -413,7 +425,7 @@ def _write_atomically(path: Path, text: str) -> None:
 QUEUED = "queued"
 DOWNLOADING = "downloading"
 RETRIEVING = "retrieve-academic"
-WAITING = "waiting for marker"
+WAITING = "to convert"  # downloaded, waiting for a converter slot
 CONVERTING = "converting"
 DONE = "done"
 FAILED = "failed"
@@ -486,7 +498,8 @@ def describe(event: dict[str, Any]) -> str:
         "failed": f"failed: {event.get('reason', 'unknown')}",
     }
     text = details.get(stage, stage)
-    extra = ", ".join(filter(None, [pages, seconds])) if stage in {"downloaded", "converted"} else ""
+    measured = stage in {"downloaded", "converted"}
+    extra = ", ".join(filter(None, [pages, seconds])) if measured else ""
     who = f"#{event.get('index')}" + (f" {event['key']}" if event.get("key") else "")
     return f"{who}: {text}" + (f" ({extra})" if extra else "")
 
@@ -616,7 +629,8 @@ class LiveReporter(_HumanReporter):
 
     def start(self) -> None:
         super().start()
-        self._progress.update(self._task, completed=self.board.finished)
+        # reset, not update: papers a resumed run finished earlier must not count as speed
+        self._progress.reset(self._task, completed=self.board.finished)
         self._progress.start()
         self._live = True
 
@@ -723,10 +737,11 @@ def probe_source(source: Source) -> Check:
     try:
         response = httpx.get(url, timeout=SOURCE_PROBE_TIMEOUT_S, follow_redirects=True)
     except httpx.HTTPError as exc:
-        return Check(f"source {source.name}", f"{source.url} unreachable ({type(exc).__name__}: {exc})",
-                     problem=True)
+        return Check(f"source {source.name}",
+                     f"{source.url} unreachable ({type(exc).__name__}: {exc})", problem=True)
     took_ms = (time.perf_counter() - started) * 1000
-    detail = f"{source.url} reachable (GET {source.probe_path or '/'}: HTTP {response.status_code}, {took_ms:.0f} ms)"
+    detail = (f"{source.url} reachable (GET {source.probe_path or '/'}:"
+              f" HTTP {response.status_code}, {took_ms:.0f} ms)")
     problem = response.status_code >= 500
     if source.describe_answer is not None:
         answer, problem = source.describe_answer(response)
@@ -746,7 +761,8 @@ def check_conversion_mode(ctx: Context) -> list[Check]:
 
     checks = []
     if ctx.converter != "marker":
-        checks.append(Check("converter", f"{ctx.converter} (a stand-in for benchmarks: marker is not used)"))
+        checks.append(Check("converter",
+                            f"{ctx.converter} (a stand-in for benchmarks: marker is not used)"))
     try:
         decision = decide_mode(ctx.marker_mode)
     except ConfigurationError as exc:
@@ -782,8 +798,8 @@ def check_torch_gpu() -> Check:
 def check_font(ctx: Context) -> Check:
     font = ctx.resolved_font_path()
     if font is None:
-        return Check("font", "none found: install fonts-dejavu-core or set PAPER_PROCESSOR_FONT_PATH",
-                     problem=True)
+        return Check("font", "none found: install fonts-dejavu-core"
+                     " or set PAPER_PROCESSOR_FONT_PATH", problem=True)
     if not Path(font).is_file():
         return Check("font", f"{font} does not exist", problem=True)
     return Check("font", font)
@@ -824,8 +840,8 @@ def doctor_checks(ctx: Context) -> list[Check]:
         checks = [check_marker(), *mode.result(), torch_gpu.result(), check_font(ctx),
                   check_workspace(ctx)]
         if not sources:
-            checks.append(Check("source retrieve-academic",
-                                "not configured (set PAPER_PROCESSOR_RETRIEVE_URL or --retrieve-url)"))
+            checks.append(Check("source retrieve-academic", "not configured"
+                                " (set PAPER_PROCESSOR_RETRIEVE_URL or --retrieve-url)"))
         checks.extend(s.result() for s in sources)
     return checks
 
