@@ -24,6 +24,14 @@ demo: install
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The LangGraph API for Studio and SDK clients, offline-safe: no browser, no LangSmith tracing, no
+# CLI analytics, no version check. The workspace stays outside the project (exported above), so
+# hot reload sees only code changes. `make serve PORT=8123` for another port.
+serve: install
+	@test -x $(VENV)/bin/langgraph || { echo "langgraph CLI missing: $(PY) -m pip install 'langgraph-cli[inmem]'"; exit 1; }
+	LANGSMITH_TRACING=false LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
+		$(VENV)/bin/langgraph dev --no-browser --port $(or $(PORT),2024)
+
 bench: install
 	$(PY) benchmarks/pipeline.py $(BENCH_ARGS)
 
