@@ -16,7 +16,7 @@ async def open_converter_pool(ctx: Context) -> tuple[ConverterPool, ModeDecision
             "text_layer", f"calibrated converter: {ctx.calibrated_seconds_per_page:g} s per page"
         )
     else:
-        decision = await anyio.to_thread.run_sync(decide_mode, ctx.marker_mode)
+        decision = await anyio.to_thread.run_sync(decide_mode, ctx.marker_mode, ctx.inference_url)
     spec = WorkerSpec(
         converter=ctx.converter,
         mode=decision.mode,

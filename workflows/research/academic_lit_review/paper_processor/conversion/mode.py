@@ -57,13 +57,13 @@ def _docker_engine_runs() -> bool:
     return result.returncode == 0
 
 
-def probe_models() -> ModeDecision:
+def probe_models(inference_url: str | None = None) -> ModeDecision:
     """What full marker would run on here; blocking (subprocess and HTTP probes)."""
-    url = os.environ.get("SURYA_INFERENCE_URL")
+    url = inference_url or os.environ.get("SURYA_INFERENCE_URL")
     if url:
         if _inference_server_answers(url):
             return ModeDecision(FULL, f"surya inference server at {url} answers", url)
-        return ModeDecision(TEXT_LAYER, f"SURYA_INFERENCE_URL={url} does not answer")
+        return ModeDecision(TEXT_LAYER, f"inference server {url} does not answer")
     if shutil.which("llama-server"):
         return ModeDecision(FULL, "llama-server is installed; surya spawns it for marker's models")
     gpu = _gpu_present()
@@ -77,11 +77,11 @@ def probe_models() -> ModeDecision:
     )
 
 
-def decide_mode(requested: str) -> ModeDecision:
+def decide_mode(requested: str, inference_url: str | None = None) -> ModeDecision:
     """Resolve the configured marker mode (auto, full, text_layer) to the one to use."""
     if requested == TEXT_LAYER:
         return ModeDecision(TEXT_LAYER, "text-layer mode requested in configuration")
-    decision = probe_models()
+    decision = probe_models(inference_url)
     if requested == FULL and decision.mode != FULL:
         raise ConfigurationError(f"marker_mode=full, but models cannot run: {decision.reason}")
     return decision
