@@ -74,7 +74,11 @@ def make_paper(tmp_path: Path):
 
 @pytest.fixture
 def context(tmp_path: Path):
-    """A Context for tests: loopback allowed, fast polling, calibrated converter by default."""
+    """A Context for tests: loopback allowed, fast polling, calibrated converter by default.
+
+    Only the given OA URLs are tried (the other routes would reach the internet), without
+    per-host spacing; the resolver tests configure those routes themselves.
+    """
 
     def make(**overrides: Any) -> Context:
         values: dict[str, Any] = dict(
@@ -85,6 +89,8 @@ def context(tmp_path: Path):
             calibrated_seconds_per_page=0.05,
             download_timeout_s=30,
             conversion_timeout_s=120,
+            source_order=["oa_urls"],
+            host_min_interval_s=0.0,
         )
         values.update(overrides)
         return Context(**values)

@@ -60,6 +60,9 @@ def _env(**overrides: str) -> dict[str, str]:
         PAPER_PROCESSOR_CONVERTER="calibrated",
         PAPER_PROCESSOR_CALIBRATED_SECONDS_PER_PAGE="0.01",
         PAPER_PROCESSOR_RETRIEVE_POLL_INTERVAL_S="0.1",
+        # Only the given OA URLs: the other routes (doi.org, OpenAlex, ...) are on the internet.
+        PAPER_PROCESSOR_SOURCE_ORDER='["oa_urls"]',
+        PAPER_PROCESSOR_HOST_MIN_INTERVAL_S="0",
         NO_COLOR="1",
     )
     env.update(overrides)

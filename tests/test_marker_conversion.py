@@ -46,7 +46,7 @@ async def test_marker_converts_a_real_two_column_paper(open_web, context):
     open_web.host.add("/acl.pdf", Respond(body=pdf))
     run = await run_graph(
         graph,
-        {"papers": [{"title": "ACL 2007 paper", "oa_urls": [open_web.url("/acl.pdf")]}]},
+        {"papers": [{"title": "Sparse Information Extraction: Unsupervised Language Models to the Rescue", "oa_urls": [open_web.url("/acl.pdf")]}]},
         context=context(converter="marker", marker_mode="text_layer"),
     )
     outcome = run.outcome(0)

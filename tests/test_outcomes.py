@@ -49,7 +49,7 @@ async def test_bad_inputs_each_get_one_outcome(open_web, retrieve_service, make_
         {"doi": f"https://doi.org/{good.doi.upper()}", "title": "Same paper, other spelling"},
         {"doi": "not-a-doi", "title": "Malformed"},
         "a string is not a paper",
-        {"title": "Only a title", "year": 2020, "oa_urls": [open_web.url("/good.pdf")]},
+        {"title": good.title, "year": 2020, "oa_urls": [open_web.url("/good.pdf")]},
     ]
     run = await run_graph(graph, {"papers": papers},
                           context=context(retrieve_url=retrieve_service.base_url,

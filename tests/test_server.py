@@ -193,6 +193,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
             "PAPER_PROCESSOR_RETRIEVE_POLL_INTERVAL_S": "0.2",
             # Only the routes the fakes answer (arXiv, DOI landing pages, ... are on the internet).
             "PAPER_PROCESSOR_SOURCE_ORDER": '["oa_urls"]',
+            "PAPER_PROCESSOR_HOST_MIN_INTERVAL_S": "0",
         })
         log = tmp / "server.log"
         with log.open("wb") as log_file:

@@ -16,6 +16,8 @@ reruns all three together).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +34,8 @@ class Acquired:
     index: int
     key: str
     path: str
-    kind: str  # "pdf" to convert; "stored" when the store already holds its markdown
+    kind: str  # "pdf" to convert; "markdown" (HTML full text) to store as it is; "stored"
+    # when the store already holds its markdown
     source: str
     source_url: str | None
     pages: int | None
@@ -116,3 +119,28 @@ class ChannelRegistry:
 
 
 registry = ChannelRegistry()
+
+# How long a node that learns of a sibling's failure waits for that failure to reach LangGraph
+# (which then cancels this node) before raising RunAborted itself.
+SIBLING_FAILURE_GRACE_S = 5.0
+
+
+@asynccontextmanager
+async def fate_shared(run_key: str, node: str) -> AsyncIterator[RunChannel]:
+    """Run one streaming node on the run's channel; any abnormal exit aborts the whole run.
+
+    The first failure is the one the caller should see, so a node that fails only because a
+    sibling failed first waits for LangGraph to cancel it instead of racing its own error up.
+    """
+    channel = registry.get(run_key)
+    try:
+        yield channel
+    except BaseException as exc:
+        first = channel.failure is None
+        channel.abort(f"{node} failed: {type(exc).__name__}: {exc}")
+        registry.discard(run_key, channel)
+        if first or isinstance(exc, anyio.get_cancelled_exc_class()):
+            raise
+        with anyio.move_on_after(SIBLING_FAILURE_GRACE_S):
+            await anyio.sleep_forever()
+        raise RunAborted(channel.failure or node) from exc

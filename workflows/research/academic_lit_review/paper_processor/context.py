@@ -19,6 +19,12 @@ DEFAULT_FONT_PATHS = (
 )
 
 
+SourceName = Literal["oa_urls", "arxiv", "pmc", "doi_landing", "unpaywall", "openalex", "crossref"]
+DEFAULT_SOURCE_ORDER: tuple[SourceName, ...] = (
+    "oa_urls", "arxiv", "pmc", "doi_landing", "unpaywall", "openalex"
+)
+
+
 def default_workspace() -> str:
     return str(Path(platformdirs.user_cache_dir("paper-processor")) / "workspace")
 
@@ -44,6 +50,65 @@ class Context(BaseSettings):
     read_timeout_s: float = Field(default=30.0, gt=0, description="Longest silence while reading.")
     download_timeout_s: float = Field(default=180.0, gt=0, description="Total deadline per download.")
     max_redirects: int = Field(default=10, ge=0)
+
+    # -- where open-access copies are looked for (acquisition/resolvers.py) -----------------------
+    source_order: list[SourceName] = Field(
+        default_factory=lambda: list(DEFAULT_SOURCE_ORDER),
+        description="Routes tried per paper, in order: oa_urls, arxiv, pmc, doi_landing, unpaywall,"
+        " openalex, crossref. Unpaywall, OpenAlex and Crossref are asked only when the paper has"
+        " no oa_urls.",
+    )
+    arxiv_base: str = Field(default="https://arxiv.org", description="arXiv PDFs: {base}/pdf/{id}.")
+    pmc_base: str = Field(
+        default="https://pmc.ncbi.nlm.nih.gov",
+        description="PubMed Central: {base}/articles/{PMCID}/pdf/, article page as HTML fallback.",
+    )
+    doi_resolver_base: str = Field(default="https://doi.org", description="DOI landing pages.")
+    unpaywall_base: str = Field(
+        default="https://api.unpaywall.org",
+        description="Unpaywall API ({base}/v2/{doi}?email=); used only with contact_email set.",
+    )
+    openalex_base: str = Field(default="https://api.openalex.org", description="OpenAlex API.")
+    openalex_api_key: SecretStr | None = Field(
+        default=None, description="OpenAlex API key (optional); never recorded in outcomes."
+    )
+    crossref_base: str = Field(default="https://api.crossref.org", description="Crossref REST API.")
+    html_fulltext: bool = Field(
+        default=True,
+        description="Accept an article's HTML full text (as markdown) when no source yields a PDF.",
+    )
+    html_min_words: int = Field(
+        default=1500, ge=1, description="Words an HTML page needs to count as full text."
+    )
+    check_right_paper: bool = Field(
+        default=True,
+        description="Compare a PDF's first page with the paper's title and DOI before conversion.",
+    )
+
+    # -- politeness towards each host (acquisition/politeness.py) -------------------------------
+    host_concurrency: int = Field(default=2, ge=1, description="Requests in flight per host.")
+    host_min_interval_s: float = Field(
+        default=0.5, ge=0, description="Least time between the starts of two requests to a host."
+    )
+    retry_after_cap_s: float = Field(
+        default=60.0, ge=0,
+        description="Longest Retry-After (429/503) waited out; a longer one fails the source.",
+    )
+    retry_attempts: int = Field(
+        default=3, ge=1, description="Tries per URL for Retry-After and transient errors."
+    )
+    backoff_base_s: float = Field(
+        default=0.5, ge=0, description="Exponential backoff (with full jitter) after transient errors."
+    )
+    backoff_max_s: float = Field(default=10.0, ge=0)
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that pause a host for breaker_cooldown_s."
+    )
+    breaker_cooldown_s: float = Field(default=120.0, ge=0)
+    reputation_window_s: float = Field(
+        default=7 * 24 * 3600.0, ge=0,
+        description="How long a host that served a challenge page (or a Retry-After) is tried last.",
+    )
 
     retrieve_url: str | None = Field(
         default=None, description="Base URL of the retrieve-academic service; unset disables it."
@@ -72,6 +137,13 @@ class Context(BaseSettings):
         default="auto",
         description="auto: full marker where models are available, text-layer mode otherwise.",
     )
+    inference_url: str | None = Field(
+        default=None,
+        description=(
+            "URL of a running surya inference server (marker 2's shared model server) that"
+            " every converter worker uses; default: SURYA_INFERENCE_URL from the environment."
+        ),
+    )
     conversion_workers: int = Field(default=1, ge=1, description="Converter worker processes.")
     conversion_timeout_s: float = Field(
         default=600.0, gt=0, description="Deadline per document (per page range for long ones)."
@@ -86,6 +158,24 @@ class Context(BaseSettings):
     calibrated_seconds_per_page: float = Field(default=0.05, ge=0)
     font_path: str | None = Field(
         default=None, description="TTF font for marker; default: DejaVuSans where installed."
+    )
+
+    # -- where conversion runs (conversion/backend.py, conversion/ray_backend.py) ----------------
+    conversion_backend: Literal["local", "ray"] = Field(
+        default="local",
+        description="local: converter worker processes on this machine. ray: Ray actors on a"
+        " cluster (pip install '.[ray]'); conversion_workers actors, one document each. The"
+        " workspace must then be a filesystem shared by every node, at the same path.",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster address for conversion_backend=ray (host:6379, ray://host:10001"
+        " or auto); default: RAY_ADDRESS, else a local cluster started in this process.",
+    )
+    ray_num_cpus: float = Field(default=1.0, ge=0, description="CPUs reserved per Ray converter actor.")
+    ray_num_gpus: float = Field(
+        default=0.0, ge=0,
+        description="GPUs per Ray converter actor (fractions share a GPU, e.g. 0.5: two per GPU).",
     )
 
     def resolved_font_path(self) -> str | None:

@@ -86,6 +86,8 @@ def demo(out_dir: Path) -> None:
     # The fakes live on 127.0.0.1, which the downloader refuses unless told otherwise.
     os.environ["PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS"] = "1"
     os.environ.setdefault("PAPER_PROCESSOR_RETRIEVE_POLL_INTERVAL_S", "0.5")
+    # Offline: only the papers' own OA URLs, not doi.org, arXiv, Unpaywall or OpenAlex.
+    os.environ.setdefault("PAPER_PROCESSOR_SOURCE_ORDER", '["oa_urls"]')
     with tempfile.TemporaryDirectory(prefix="paper-processor-demo-") as tmp:
         folder = Path(tmp)
         host, service = OpenWebHost(), RetrieveService()

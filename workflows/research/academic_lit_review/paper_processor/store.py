@@ -1,7 +1,8 @@
 """The artifact store: durable, content-addressed work that a resumed or repeated run reuses.
 
     WORKSPACE/
-      index.sqlite3         paper key → artifacts, retrieve-academic jobs, latest outcome, work log
+      index.sqlite3         paper key → artifacts, retrieve-academic jobs, latest outcome, work log;
+                            per host: reputation (successes, failures, challenges, Retry-After)
       pdf/ab/<sha256>.pdf   validated downloads
       md/ab/<sha256>.md     converted markdown
       tmp/                  partial files; nothing outside tmp/ is ever partial
@@ -47,6 +48,13 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS work_log (
     key TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT, at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS host_reputation (
+    host TEXT PRIMARY KEY,
+    successes INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,
+    challenges INTEGER NOT NULL DEFAULT 0,
+    last_success_at REAL, last_challenge_at REAL, last_retry_after_at REAL, last_retry_after_s REAL,
+    updated_at REAL NOT NULL
+);
 """
 _STALE_TMP_S = 24 * 3600
 
@@ -64,6 +72,20 @@ class Artifacts:
     converter: str | None
     mode: str | None
     mode_reason: str | None
+
+
+@dataclass(frozen=True)
+class HostRecord:
+    """What runs have met at one host (host:port): documents, failures, walls, throttling."""
+
+    host: str
+    successes: int = 0
+    failures: int = 0
+    challenges: int = 0
+    last_success_at: float | None = None
+    last_challenge_at: float | None = None
+    last_retry_after_at: float | None = None
+    last_retry_after_s: float | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -320,6 +342,50 @@ class ArtifactStore:
         await anyio.to_thread.run_sync(
             self._execute_many,
             [("DELETE FROM claims WHERE key = ? AND kind = ? AND owner = ?", (key, kind, owner))],
+        )
+
+    # -- host reputation: what runs met at each host, so later runs order sources by it ---------
+    async def host_records(self) -> dict[str, HostRecord]:
+        return await anyio.to_thread.run_sync(self.host_records_sync)
+
+    def host_records_sync(self) -> dict[str, HostRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT host, successes, failures, challenges, last_success_at, last_challenge_at,"
+                " last_retry_after_at, last_retry_after_s FROM host_reputation"
+            ).fetchall()
+        return {row[0]: HostRecord(*row) for row in rows}
+
+    async def record_host(
+        self,
+        host: str,
+        *,
+        ok: bool = False,
+        failed: bool = False,
+        challenge: bool = False,
+        retry_after_s: float | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Add one fetch's result to the host's record (`at` defaults to now)."""
+        now = time.time() if at is None else at
+        await anyio.to_thread.run_sync(
+            self._execute_many,
+            [(
+                "INSERT INTO host_reputation (host, successes, failures, challenges, last_success_at,"
+                " last_challenge_at, last_retry_after_at, last_retry_after_s, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(host) DO UPDATE SET"
+                " successes = successes + excluded.successes,"
+                " failures = failures + excluded.failures,"
+                " challenges = challenges + excluded.challenges,"
+                " last_success_at = COALESCE(excluded.last_success_at, last_success_at),"
+                " last_challenge_at = COALESCE(excluded.last_challenge_at, last_challenge_at),"
+                " last_retry_after_at = COALESCE(excluded.last_retry_after_at, last_retry_after_at),"
+                " last_retry_after_s = COALESCE(excluded.last_retry_after_s, last_retry_after_s),"
+                " updated_at = excluded.updated_at",
+                (host, int(ok), int(failed), int(challenge), now if ok else None,
+                 now if challenge else None, now if retry_after_s is not None else None,
+                 retry_after_s, now),
+            )],
         )
 
     # -- internals --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ over a pipe; the worker writes markdown to the job's output path and answers wit
 from __future__ import annotations
 
 import os
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -140,20 +141,30 @@ def build_converter(spec: WorkerSpec) -> MarkerConverter | CalibratedConverter:
 
 
 def worker_main(conn: Connection) -> None:
-    """Serve conversion jobs over `conn` until the parent closes it."""
+    """Serve conversion jobs over `conn` until the parent closes it.
+
+    The parent owns the worker's life: Ctrl-C in a terminal reaches the whole process group, but
+    only the parent acts on it, and a closed channel (the parent stopped or died) ends the worker
+    quietly at any point.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve(conn)
+    except (EOFError, OSError):
+        return
+
+
+def _serve(conn: Connection) -> None:
     spec: WorkerSpec = conn.recv()
     try:
         converter = build_converter(spec)
-    except BaseException as exc:  # noqa: BLE001 - report any start failure to the parent
+    except Exception as exc:  # report any start failure to the parent
         conn.send(Failed(type(exc).__name__, f"converter did not start: {exc}"))
         return
     conn.send("ready")
     try:
         while True:
-            try:
-                job = conn.recv()
-            except (EOFError, OSError):  # the parent closed the channel: time to stop
-                return
+            job = conn.recv()
             started = time.perf_counter()
             try:
                 pages = converter.convert(job)

@@ -11,17 +11,18 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 from anyio.streams.memory import MemoryObjectSendStream
 from langgraph.runtime import Runtime
 
-from ..acquisition.http import download_limits, open_client
-from ..acquisition.sources import acquire_open_access, candidate_urls
-from ..channel import Acquired, SubmittedJob, registry
+from ..acquisition.politeness import PaperSlots
+from ..acquisition.sources import SourcePolicy, acquire_open_access, candidate_urls
+from ..acquisition.web import PoliteWeb, open_web
+from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
 from ..events import Emit, paper_events
 from ..models import Attempt, Paper, Reason, Stage, failure
@@ -37,45 +38,47 @@ class _Run:
 
     ctx: Context
     store: ArtifactStore
-    client: httpx.AsyncClient
+    web: PoliteWeb  # the run's one client, polite per host; the service's host is exempt
     service: RetrieveAcademic | None
     gate: ServiceGate | None
     to_marker: MemoryObjectSendStream[Acquired]
     to_poll: MemoryObjectSendStream[SubmittedJob]
     emit: Emit
     failures: dict[str, dict]
+    policy: SourcePolicy
 
 
 async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = context_or_default(runtime.context)
     run_key = state["run_key"]
-    channel = registry.get(run_key)
     failures: dict[str, dict] = {}
-    try:
+    async with fate_shared(run_key, "acquire") as channel:
         async with AsyncExitStack() as stack:
             store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
             stack.callback(store.close)
-            client = await stack.enter_async_context(open_client(ctx))
-            service = RetrieveAcademic(ctx.retrieve_url, client=client, api_key=ctx.retrieve_api_key) if ctx.retrieve_url else None
+            web = await stack.enter_async_context(
+                open_web(ctx, store, exempt_urls=(ctx.retrieve_url,)))
+            service = RetrieveAcademic(
+                ctx.retrieve_url, client=web.client, api_key=ctx.retrieve_api_key,
+            ) if ctx.retrieve_url else None
             to_marker = await stack.enter_async_context(channel.acquire_to_marker)
             to_poll = await stack.enter_async_context(channel.acquire_to_poll)
-            run = _Run(ctx, store, client, service, ServiceGate(service) if service else None,
-                       to_marker, to_poll, paper_events(), failures)
+            run = _Run(ctx, store, web, service, ServiceGate(service) if service else None,
+                       to_marker, to_poll, paper_events(), failures, SourcePolicy.from_context(ctx))
             work = iter(state.get("work", []))
+            slots = PaperSlots(ctx.download_concurrency)
             async with anyio.create_task_group() as tg:
-                for _ in range(ctx.download_concurrency):
-                    tg.start_soon(_acquire_each, work, run)
+                for _ in range(slots.workers):
+                    tg.start_soon(_acquire_each, work, run, slots)
         await channel.wait_for_consumer()
-    except BaseException:
-        channel.abort("acquire did not finish")
-        registry.discard(run_key, channel)
-        raise
     return {"results": failures}
 
 
-async def _acquire_each(work: Iterator[WorkItem], run: _Run) -> None:
+async def _acquire_each(work: Iterator[WorkItem], run: _Run, slots: PaperSlots) -> None:
     for item in work:  # the iterator is shared: each worker takes the next paper
-        await _acquire_one(item, run)
+        # download_concurrency papers at once; one waiting out a host's Retry-After lends its slot.
+        async with slots.slot():
+            await _acquire_one(item, run)
 
 
 async def _acquire_one(item: WorkItem, run: _Run) -> None:
@@ -107,7 +110,7 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
             return
 
     result = await acquire_open_access(
-        paper, key, run.client, run.store, limits=download_limits(run.ctx),
+        paper, key, run.web, run.store, policy=run.policy,
         on_try=lambda url: run.emit("downloading", index=index, key=key, url=url),
     )
     attempts = tuple(a.model_dump(mode="json") for a in result.attempts)
@@ -118,6 +121,20 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
             index=index, key=key, path=result.pdf_path, kind="pdf", source="open_access",
             source_url=result.source_url, pages=result.pages, relevance=paper.relevance,
             attempts=attempts, timings={"acquire_s": time.perf_counter() - started}))
+        return
+    if result.markdown_path is not None:
+        # No PDF anywhere, but an HTML page held the article: marker stores it as it is.
+        run.emit("downloaded", index=index, key=key, url=result.source_url, kind="markdown",
+                 seconds=round(result.seconds, 4))
+        try:
+            await run.to_marker.send(Acquired(
+                index=index, key=key, path=result.markdown_path, kind="markdown",
+                source="open_access", source_url=result.source_url, pages=None,
+                relevance=paper.relevance, attempts=attempts,
+                timings={"acquire_s": time.perf_counter() - started}))
+        except BaseException:
+            Path(result.markdown_path).unlink(missing_ok=True)  # a temp file until marker stores it
+            raise
         return
     await _submit_to_service(index, key, paper, result.attempts, run)
 

@@ -16,7 +16,7 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 from langgraph.runtime import Runtime
 
-from ..channel import Acquired, registry
+from ..channel import Acquired, fate_shared, registry
 from ..context import Context, context_or_default
 from ..errors import RunAborted
 from ..events import Emit, paper_events
@@ -54,9 +54,8 @@ class _Converting:
 async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = context_or_default(runtime.context)
     run_key = state["run_key"]
-    channel = registry.get(run_key)
     results: dict[str, dict] = {}
-    try:
+    async with fate_shared(run_key, "marker") as channel:
         store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
         try:
             pool, decision = await open_converter_pool(ctx)
@@ -75,10 +74,6 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             raise RunAborted(channel.failure)
         channel.consumer_finished()
         registry.discard(run_key, channel)
-    except BaseException:
-        channel.abort("marker did not finish")
-        registry.discard(run_key, channel)
-        raise
     return {"results": results}
 
 
@@ -97,10 +92,15 @@ async def _convert_one(entry: _Waiting, work: _Converting) -> None:
     item = entry.item
     paper = work.papers.get(item.index, {})
     if item.kind == "stored" or not await _claim_conversion(item, work):
+        if item.kind == "markdown":
+            Path(item.path).unlink(missing_ok=True)  # another run stored this paper meanwhile
         await _answer_from_store(item, paper, work)
         return
     try:
-        await _convert_claimed(entry, paper, work)
+        if item.kind == "markdown":
+            await _store_markdown(entry, paper, work)
+        else:
+            await _convert_claimed(entry, paper, work)
     finally:
         with anyio.CancelScope(shield=True):
             await work.store.release(item.key, "convert", work.owner)
@@ -162,6 +162,23 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
     work.results[str(item.index)] = outcome.model_dump(mode="json")
     work.emit("converted", index=item.index, key=item.key, pages=outcome.pages,
               seconds=round(timings["convert_s"], 4))
+
+
+async def _store_markdown(entry: _Waiting, paper: dict, work: _Converting) -> None:
+    """Full text that arrived as HTML is markdown already: stored as it is, nothing converted."""
+    item = entry.item
+    timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
+    stored = await work.store.put_markdown(
+        item.key, Path(item.path), converter="html", mode=None, mode_reason=None,
+        source=item.source, source_url=item.source_url)
+    outcome = Outcome(
+        index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
+        status="converted", source=item.source, source_url=item.source_url, converter="html",
+        markdown_path=str(stored), timings={k: round(v, 4) for k, v in timings.items()},
+        tried=[Attempt.model_validate(a) for a in item.attempts],
+    )
+    work.results[str(item.index)] = outcome.model_dump(mode="json")
+    work.emit("converted", index=item.index, key=item.key, converter="html")
 
 
 async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:

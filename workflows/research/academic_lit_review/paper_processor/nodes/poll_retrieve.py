@@ -19,8 +19,9 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from langgraph.runtime import Runtime
 
 from ..acquisition.http import download_limits, open_client
+from ..acquisition.right_paper import check_identity
 from ..acquisition.validate import classify_head, inspect_pdf
-from ..channel import Acquired, SubmittedJob, registry
+from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
 from ..errors import SourceFailed
 from ..events import Emit, paper_events
@@ -64,10 +65,9 @@ class _Board:
 async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = context_or_default(runtime.context)
     run_key = state["run_key"]
-    channel = registry.get(run_key)
     titles = {item["index"]: item["paper"] for item in state.get("work", [])}
     failures: dict[str, dict] = {}
-    try:
+    async with fate_shared(run_key, "poll_retrieve") as channel:
         async with AsyncExitStack() as stack:
             to_marker = await stack.enter_async_context(channel.poll_to_marker)
             inbox = await stack.enter_async_context(channel.poll_inbox)
@@ -82,10 +82,6 @@ async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, An
                                  to_marker, paper_events(), titles, failures)
                 await poller.run(inbox)
         await channel.wait_for_consumer()
-    except BaseException:
-        channel.abort("poll_retrieve did not finish")
-        registry.discard(run_key, channel)
-        raise
     return {"results": failures}
 
 
@@ -162,6 +158,9 @@ class _Poller:
                 job.job_id, tmp, limits=download_limits(self.ctx, trusted=True))
             classify_head(downloaded.head, downloaded.content_type)
             info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
+            if self.ctx.check_right_paper:
+                paper = self.papers.get(job.index, {})
+                check_identity(info.first_page_text, title=paper.get("title"), doi=paper.get("doi"))
         except SourceFailed as exc:
             tmp.unlink(missing_ok=True)
             self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
