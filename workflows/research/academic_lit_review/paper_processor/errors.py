@@ -34,7 +34,8 @@ class RunAborted(PaperProcessorError):
 class SourceFailed(Exception):
     """One source of one paper failed; the caller records it and tries the next source."""
 
-    def __init__(self, reason: Reason, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str, *, status: int | None = None) -> None:
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.status = status  # the HTTP status, when an HTTP answer caused the failure

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +91,7 @@ async def _follow(
 async def _raise_for_error(response: httpx.Response, url: httpx.URL) -> None:
     # Bot walls answer 403/503 with an HTML challenge; tell them apart from plain errors.
     head = b""
-    async for chunk in response.aiter_bytes(CHUNK_BYTES):
+    async for chunk in _decoded(response):
         head += chunk
         if len(head) >= SNIFF_BYTES:
             break
@@ -99,7 +101,8 @@ async def _raise_for_error(response: httpx.Response, url: httpx.URL) -> None:
         )
     retry_after = response.headers.get("retry-after")
     hint = f", Retry-After {retry_after}" if retry_after else ""
-    raise SourceFailed(Reason.HTTP_ERROR, f"HTTP {response.status_code} from {url}{hint}")
+    raise SourceFailed(Reason.HTTP_ERROR, f"HTTP {response.status_code} from {url}{hint}",
+                       status=response.status_code)
 
 
 async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Downloaded:
@@ -111,9 +114,9 @@ async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Do
     size = 0
     cap = max_bytes
     async with await anyio.open_file(dest, "wb") as out:
-        # aiter_bytes decodes Content-Encoding, so the cap applies to what is really stored
-        # (a gzip bomb trips it), whatever Content-Length said.
-        async for chunk in response.aiter_bytes(CHUNK_BYTES):
+        # Decoded in bounded steps, so the cap applies to what is really stored (a gzip bomb
+        # trips it) and memory stays near one chunk, whatever Content-Length said.
+        async for chunk in _decoded(response):
             size += len(chunk)
             if len(head) < SNIFF_BYTES:
                 head += chunk[: SNIFF_BYTES - len(head)]
@@ -125,3 +128,64 @@ async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Do
     return Downloaded(
         path=dest, url=str(response.url), content_type=content_type, size=size, head=head
     )
+
+
+
+class _Inflater:
+    """One Content-Encoding layer (gzip or deflate), inflated at most CHUNK_BYTES per step."""
+
+    def __init__(self, encoding: str) -> None:
+        self._deflate = encoding == "deflate"
+        # gzip; or zlib-wrapped deflate, with raw deflate as the fallback some servers need.
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | (32 if self._deflate else 16))
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data and not self._z.eof:
+            try:
+                out = self._z.decompress(data, CHUNK_BYTES)
+            except zlib.error as exc:
+                if self._deflate and not self._started:
+                    self._z, self._started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                raise SourceFailed(Reason.NETWORK_ERROR, f"cannot decode the body: {exc}") from exc
+            self._started = True
+            data = self._z.unconsumed_tail
+            if out:
+                yield out
+
+    def flush(self) -> Iterator[bytes]:
+        if tail := self._z.flush():
+            yield tail
+
+
+def _through(layers: list[_Inflater], data: bytes) -> Iterator[bytes]:
+    if not layers:
+        yield data
+        return
+    for piece in layers[0].feed(data):
+        yield from _through(layers[1:], piece)
+
+
+async def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body with its Content-Encoding undone, never more than CHUNK_BYTES at a time.
+
+    httpx's own decoding (aiter_bytes) inflates each network read in one call, with no bound:
+    64 KiB of gzip become ~64 MiB at once, and stacked encodings ("gzip, gzip") turn a few KB
+    into any size before a cap can be checked. So read the raw bytes and inflate them here,
+    layer by layer, in bounded steps.
+    """
+    encodings = [e.strip().lower() for e in
+                 response.headers.get_list("content-encoding", split_commas=True)]
+    encodings = [e for e in encodings if e and e != "identity"]
+    unsupported = [e for e in encodings if e not in {"gzip", "x-gzip", "deflate"}]
+    if unsupported or len(encodings) > 3:
+        raise SourceFailed(Reason.NOT_PDF, f"unsupported Content-Encoding {', '.join(encodings)!r}")
+    layers = [_Inflater(e) for e in reversed(encodings)]  # the last applied comes off first
+    async for raw in response.aiter_raw(CHUNK_BYTES):
+        for piece in _through(layers, raw):
+            yield piece
+    for i, layer in enumerate(layers):
+        for tail in layer.flush():
+            for piece in _through(layers[i + 1:], tail):
+                yield piece

@@ -35,6 +35,9 @@ _CHALLENGE_MARKERS = (
     b"access denied</title>",
     b"request unsuccessful. incapsula",
 )
+# The largest page side PDF viewers accept (200 in; Acrobat's limit). Converters render pages:
+# a 2^31 pt page, or even a 50 000 pt one, would need gigabytes for one bitmap.
+MAX_PAGE_SIDE_PT = 14400.0
 # pdfium is not thread-safe: one validation at a time per process.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -85,6 +88,17 @@ def inspect_pdf(path: Path) -> PdfInfo:
             pages = len(pdf)
             if pages < 1:
                 raise SourceFailed(Reason.CORRUPT_PDF, "PDF has no pages")
+            for index in range(pages):  # reads the page boxes only; cheap even for long PDFs
+                try:
+                    width, height = pdf.get_page_size(index)
+                except pypdfium2.PdfiumError:
+                    continue  # a page that does not load: the converter reports it
+                if max(width, height) > MAX_PAGE_SIDE_PT:
+                    raise SourceFailed(
+                        Reason.TOO_LARGE,
+                        f"page {index + 1} is {width:.0f} x {height:.0f} pt; the limit is"
+                        f" {MAX_PAGE_SIDE_PT:.0f} pt a side",
+                    )
             try:
                 textpage = pdf[0].get_textpage()
                 text = textpage.get_text_range()

@@ -76,7 +76,12 @@ class _Worker:
                 raise TimeoutError
             return self.conn.recv()
         except (EOFError, OSError) as exc:
-            raise _WorkerGone(f"exit code {self.process.poll()}") from exc
+            # EOF arrives as the process dies, a moment before it can be reaped.
+            try:
+                code: int | None = self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise _WorkerGone(f"exit code {code}") from exc
 
     def kill(self) -> None:
         """Blocking: stop the process now and reap it."""

@@ -136,6 +136,14 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
     started = time.perf_counter()
     try:
         pages = await _convert_pdf(item, out, work)
+        if not await anyio.to_thread.run_sync(_has_words, out):
+            # Blank markdown is no conversion: say why, and keep it out of the store, so a
+            # later run that can OCR (full mode) converts the paper instead of reusing nothing.
+            ocr = (" (text-layer mode does not OCR; full mode with models would)"
+                   if work.decision.mode == "text_layer" else "")
+            raise ConversionFailed(
+                Reason.CONVERSION_FAILED,
+                f"no text found in {pages} page(s): the PDF has no text layer, e.g. a scan{ocr}")
     except ConversionFailed as exc:
         out.unlink(missing_ok=True)
         work.results[str(item.index)] = failure(
@@ -162,6 +170,14 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
     work.results[str(item.index)] = outcome.model_dump(mode="json")
     work.emit("converted", index=item.index, key=item.key, pages=outcome.pages,
               seconds=round(timings["convert_s"], 4))
+
+
+def _has_words(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        while block := fh.read(1 << 16):
+            if any(ch.isalnum() for ch in block):
+                return True
+    return False
 
 
 async def _store_markdown(entry: _Waiting, paper: dict, work: _Converting) -> None:

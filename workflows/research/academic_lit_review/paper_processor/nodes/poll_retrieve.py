@@ -30,6 +30,16 @@ from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..state import State
 from ..store import ArtifactStore
 
+_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def _transient(exc: SourceFailed) -> bool:
+    """Worth fetching a finished job's file again: the connection or the service hiccuped."""
+    if exc.reason in (Reason.NETWORK_ERROR, Reason.TIMEOUT):
+        return True
+    return exc.reason is Reason.HTTP_ERROR and exc.status in _TRANSIENT_STATUSES
+
+
 # Concurrent requests to the service within one polling round.
 _ROUND_CONCURRENCY = 16
 
@@ -47,6 +57,7 @@ class _Board:
 
     pending: dict[str, _Watch] = field(default_factory=dict)
     intake_open: bool = True
+    fetching: int = 0  # finished jobs whose file is being fetched (a fetch may re-add its job)
     arrived: anyio.Event = field(default_factory=anyio.Event)
 
     def add(self, watch: _Watch) -> None:
@@ -55,6 +66,10 @@ class _Board:
 
     def close_intake(self) -> None:
         self.intake_open = False
+        self._wake()
+
+    def fetch_done(self) -> None:
+        self.fetching -= 1
         self._wake()
 
     def _wake(self) -> None:
@@ -99,7 +114,7 @@ class _Poller:
     async def run(self, inbox: MemoryObjectReceiveStream[SubmittedJob]) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._take_jobs, inbox)
-            while self.board.pending or self.board.intake_open:
+            while self.board.pending or self.board.intake_open or self.board.fetching:
                 if not self.board.pending:
                     await self.board.arrived.wait()
                     continue
@@ -138,7 +153,8 @@ class _Poller:
                 return
         if status.status == "completed":
             self.board.pending.pop(job.job_id, None)
-            tg.start_soon(self._fetch, job)
+            self.board.fetching += 1
+            tg.start_soon(self._fetch, watch)
         elif status.status == "failed":
             code = status.error_code or "UNKNOWN"
             self._finish_failed(watch, Reason.JOB_FAILED, f"{code}: {status.error or 'job failed'}",
@@ -150,7 +166,14 @@ class _Poller:
         else:
             self.emit("retrieve_status", index=job.index, key=job.key, status=status.status)
 
-    async def _fetch(self, job: SubmittedJob) -> None:
+    async def _fetch(self, watch: _Watch) -> None:
+        try:
+            await self._fetch_once(watch)
+        finally:
+            self.board.fetch_done()
+
+    async def _fetch_once(self, watch: _Watch) -> None:
+        job = watch.job
         started = time.perf_counter()
         tmp = self.store.temp_path(".download")
         try:
@@ -163,6 +186,14 @@ class _Poller:
                 check_identity(info.first_page_text, title=paper.get("title"), doi=paper.get("doi"))
         except SourceFailed as exc:
             tmp.unlink(missing_ok=True)
+            if _transient(exc) and anyio.current_time() < watch.deadline:
+                # The file is there; the service hiccuped (VPN rotation, 429, restart). Poll the
+                # job again next round and fetch again, until the job's deadline.
+                watch.last_error = exc.detail
+                self.emit("retrieve_status", index=job.index, key=job.key, status="retrying",
+                          error=exc.detail)
+                self.board.add(watch)
+                return
             self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
             return
         except BaseException:

@@ -2,6 +2,12 @@
 
 Job state is a pure function of time since submission, so no background
 tasks run and tests can reason about timing.
+
+Fault modes (for the fault matrix): `flap(period_s)` makes the whole service go down and
+up every `period_s`; `throttle(...)` answers 429 on chosen endpoints; `stall(doi)` leaves
+that DOI's jobs pending forever; `hold(doi, ..., serve=behaviour)` serves the finished file
+through any open-web `Behaviour` (stall, truncate, gzip bomb...). A service that is down
+altogether is a URL where nothing listens (`testing.faults.refused_url`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ class _Held:
     pdf: Path | bytes
     ready_after_s: float
     content_type: str
+    serve: Any = None  # an ASGI behaviour answering GET /jobs/{id}/file instead of `pdf`
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A job that never finishes, whatever timeout the client asked for."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +53,12 @@ class _Job:
     job_id: str
     doi: str | None
     submitted: float  # time.monotonic()
-    outcome: _Held | _Failure
+    outcome: _Held | _Failure | _Pending
 
     def state(self, now: float) -> str:
         elapsed = now - self.submitted
+        if isinstance(self.outcome, _Pending):
+            return "pending" if elapsed < 1.0 else "searching"
         if isinstance(self.outcome, _Held):
             span = self.outcome.ready_after_s
             if elapsed >= span:
@@ -72,7 +86,15 @@ class RetrieveService:
         self._held: dict[str, _Held] = {}
         self._failures: dict[str, _Failure] = {}
         self._jobs: dict[str, _Job] = {}
+        self._pending: set[str | None] = set()
         self._lock = threading.Lock()
+        # Fault modes (see the module docstring).
+        self.flap_period_s: float | None = None
+        self.flap_started = 0.0
+        self.flap_starts_up = True
+        self.throttled: frozenset[str] = frozenset()
+        self.throttle_retry_after: str | None = None
+        self.refused: Counter[str] = Counter()  # endpoint -> requests refused by a fault mode
         self.app = Starlette(
             routes=[
                 Route("/health", self._health, methods=["GET"]),
@@ -88,11 +110,16 @@ class RetrieveService:
         pdf: Path | bytes,
         ready_after_s: float = 1.0,
         content_type: str = "application/pdf",
+        serve: Any = None,
     ) -> None:
-        """Make `doi` findable; its job completes `ready_after_s` after submission."""
+        """Make `doi` findable; its job completes `ready_after_s` after submission.
+
+        `serve`, an ASGI behaviour, answers the file download instead of `pdf` (fault injection).
+        """
         with self._lock:
             self._failures.pop(_key(doi), None)
-            self._held[_key(doi)] = _Held(pdf, ready_after_s, content_type)
+            self._pending.discard(_key(doi))
+            self._held[_key(doi)] = _Held(pdf, ready_after_s, content_type, serve)
 
     def fail(
         self,
@@ -104,11 +131,55 @@ class RetrieveService:
         """Make jobs for `doi` fail with `error_code` after `after_s`."""
         with self._lock:
             self._held.pop(_key(doi), None)
+            self._pending.discard(_key(doi))
             self._failures[_key(doi)] = _Failure(error_code, error, after_s)
 
-    def _outcome(self, doi: str | None, timeout_s: float | None) -> _Held | _Failure:
+    def stall(self, doi: str) -> None:
+        """Leave jobs for `doi` pending forever (the service ignores its own timeout)."""
+        with self._lock:
+            self._held.pop(_key(doi), None)
+            self._failures.pop(_key(doi), None)
+            self._pending.add(_key(doi))
+
+    def flap(self, period_s: float | None, *, start_up: bool = True) -> None:
+        """Go down (every endpoint 503) and up again every `period_s`; None stops flapping."""
+        self.flap_period_s = period_s
+        self.flap_started = time.monotonic()
+        self.flap_starts_up = start_up
+
+    def throttle(
+        self, endpoints: set[str] | frozenset[str] = frozenset({"retrieve"}),
+        retry_after: str | None = "5",
+    ) -> None:
+        """Answer 429 on `endpoints` (any of health, retrieve, job, file); empty set stops it."""
+        self.throttled = frozenset(endpoints)
+        self.throttle_retry_after = retry_after
+
+    def is_up(self, now: float | None = None) -> bool:
+        if self.flap_period_s is None:
+            return True
+        phase = int(((now or time.monotonic()) - self.flap_started) / self.flap_period_s)
+        return (phase % 2 == 0) == self.flap_starts_up
+
+    def _fault(self, endpoint: str) -> Response | None:
+        """The answer a fault mode gives instead of the real one, if any."""
+        if not self.is_up():
+            with self._lock:
+                self.refused[endpoint] += 1
+            return JSONResponse({"status": "unavailable", "vpn_connected": False,
+                                 "detail": "VPN reconnecting"}, status_code=503)
+        if endpoint in self.throttled:
+            with self._lock:
+                self.refused[endpoint] += 1
+            headers = {"retry-after": self.throttle_retry_after} if self.throttle_retry_after else None
+            return JSONResponse({"detail": "too many requests"}, status_code=429, headers=headers)
+        return None
+
+    def _outcome(self, doi: str | None, timeout_s: float | None) -> _Held | _Failure | _Pending:
         key = _key(doi)
-        outcome: _Held | _Failure
+        outcome: _Held | _Failure | _Pending
+        if key in self._pending:
+            return _Pending()
         if key in self._held:
             outcome = self._held[key]
         elif key in self._failures:
@@ -121,11 +192,15 @@ class RetrieveService:
         return outcome
 
     async def _health(self, request: Request) -> Response:
+        if (fault := self._fault("health")) is not None:
+            return fault
         if self.healthy:
             return JSONResponse({"status": "healthy", "vpn_connected": True})
         return JSONResponse({"status": "unhealthy", "vpn_connected": False}, status_code=503)
 
     async def _retrieve(self, request: Request) -> Response:
+        if (fault := self._fault("retrieve")) is not None:
+            return fault
         try:
             body = await request.json()
         except ValueError:
@@ -146,6 +221,8 @@ class RetrieveService:
             return self._jobs.get(job_id)
 
     async def _job(self, request: Request) -> Response:
+        if (fault := self._fault("job")) is not None:
+            return fault
         job_id = request.path_params["job_id"]
         job = self._find(job_id)
         if job is None:
@@ -165,6 +242,8 @@ class RetrieveService:
         )
 
     async def _file(self, request: Request) -> Response:
+        if (fault := self._fault("file")) is not None:
+            return fault
         job_id = request.path_params["job_id"]
         job = self._find(job_id)
         if job is None:
@@ -175,6 +254,8 @@ class RetrieveService:
         with self._lock:
             self.downloads[job_id] += 1
         held = job.outcome
+        if held.serve is not None:
+            return held.serve  # an ASGI callable; Starlette calls it like a Response
         if isinstance(held.pdf, Path):
             # FileResponse streams from disk in chunks.
             return FileResponse(held.pdf, media_type=held.content_type)
