@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import anyio.to_thread
 
 from ..context import Context
 from .mode import ModeDecision, decide_mode
 from .pool import ConverterPool
-from .worker import WorkerSpec
+from .worker import Done, Job, WorkerSpec
 
 
-async def open_converter_pool(ctx: Context) -> tuple[ConverterPool, ModeDecision]:
+class ConversionPool(Protocol):
+    """What the marker node uses of a pool: ConverterPool (local) and RayConverterPool (ray).
+
+    convert() raises pool.ConversionFailed for one document; at most `slots` documents are in
+    conversion at once, so the marker node runs `slots` loops over its relevance queue.
+    """
+
+    spec: WorkerSpec
+    slots: int
+
+    async def __aenter__(self) -> ConversionPool: ...
+
+    async def __aexit__(self, *exc_info: object) -> bool | None: ...
+
+    async def convert(self, job: Job) -> Done: ...
+
+
+async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecision]:
     if ctx.converter in {"calibrated", "faulty"}:
         decision = ModeDecision(
             "text_layer", f"calibrated converter: {ctx.calibrated_seconds_per_page:g} s per page"
         )
+    elif ctx.conversion_backend == "ray" and ctx.marker_mode != "text_layer":
+        from .ray_backend import decide_mode_on_cluster
+
+        # Probe where the converters run (a GPU node), not on the driver.
+        decision = await decide_mode_on_cluster(
+            ctx.marker_mode, ctx.inference_url, address=ctx.ray_address,
+            num_cpus=ctx.ray_num_cpus, num_gpus=ctx.ray_num_gpus)
     else:
         decision = await anyio.to_thread.run_sync(decide_mode, ctx.marker_mode, ctx.inference_url)
     spec = WorkerSpec(
@@ -24,6 +50,14 @@ async def open_converter_pool(ctx: Context) -> tuple[ConverterPool, ModeDecision
         inference_url=decision.inference_url,
         seconds_per_page=ctx.calibrated_seconds_per_page,
     )
-    pool = ConverterPool(spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s,
-                         max_docs_per_worker=ctx.max_docs_per_worker)
+    if ctx.conversion_backend == "ray":
+        from .ray_backend import RayConverterPool
+
+        pool: ConversionPool = RayConverterPool(
+            spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s,
+            address=ctx.ray_address, num_cpus=ctx.ray_num_cpus, num_gpus=ctx.ray_num_gpus,
+            max_docs_per_worker=ctx.max_docs_per_worker)
+    else:
+        pool = ConverterPool(spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s,
+                             max_docs_per_worker=ctx.max_docs_per_worker)
     return pool, decision

@@ -135,12 +135,6 @@ class ConverterPool:
     async def __aexit__(self, *exc_info: object) -> bool | None:
         assert self._task_group is not None
         self._task_group.cancel_scope.cancel()
-        with anyio.CancelScope(shield=True):
-            for worker in list(self._workers):
-                await anyio.to_thread.run_sync(worker.stop)
-            self._workers.clear()
-            self._idle_send.close()
-            self._idle_receive.close()
         try:
             return await self._task_group.__aexit__(*exc_info)
         except BaseExceptionGroup as group:
@@ -149,10 +143,19 @@ class ConverterPool:
             if config_errors is not None:
                 raise config_errors.exceptions[0] from None
             raise
+        finally:
+            # Only now: a worker started while the pool was closing is registered by then.
+            with anyio.CancelScope(shield=True):
+                for worker in list(self._workers):
+                    await anyio.to_thread.run_sync(worker.stop)
+                self._workers.clear()
+                self._idle_send.close()
+                self._idle_receive.close()
 
     async def _start_worker(self) -> None:
-        worker = await anyio.to_thread.run_sync(_Worker.spawn, self.spec)
-        self._workers.add(worker)
+        with anyio.CancelScope(shield=True):  # a spawned process is always registered
+            worker = await anyio.to_thread.run_sync(_Worker.spawn, self.spec)
+            self._workers.add(worker)
         self.worker_starts += 1
         try:
             message = await anyio.to_thread.run_sync(
