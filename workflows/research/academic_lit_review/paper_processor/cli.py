@@ -168,6 +168,8 @@ class RunOptions:
     resume: bool = False
     concurrency: int | None = None
     workers: int | None = None
+    backend: str | None = None
+    ray_address: str | None = None
 
 
 @main.command("run")
@@ -182,7 +184,10 @@ class RunOptions:
 @click.option("--resume", is_flag=True,
               help="Continue the interrupted run of this input into this --out folder.")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Papers downloaded at once.")
-@click.option("--workers", type=click.IntRange(min=1), help="Converter worker processes.")
+@click.option("--workers", type=click.IntRange(min=1), help="Converter workers (processes or actors).")
+@click.option("--backend", type=click.Choice(["local", "ray"]),
+              help="Where conversions run: local worker processes, or Ray actors.")
+@click.option("--ray-address", help="Ray cluster address for --backend ray (host:6379, auto).")
 def run_command(**options: Any) -> int:
     """Convert the papers in PAPERS (a JSON list, {"papers": [...]}, or JSON lines)."""
     return run_papers(RunOptions(**options))
@@ -196,6 +201,8 @@ def run_papers(options: RunOptions) -> int:
         retrieve_url=options.retrieve_url,
         download_concurrency=options.concurrency,
         conversion_workers=options.workers,
+        conversion_backend=options.backend,
+        ray_address=options.ray_address,
     )
     out_dir = _make_dir(options.out_dir, "output folder")
     workspace = _make_dir(Path(ctx.workspace).expanduser(), "workspace")
@@ -706,8 +713,23 @@ class Source:
     describe_answer: Callable[[httpx.Response], tuple[str, bool]] | None = None
 
 
+# The base URL each open-access route of `source_order` talks to (oa_urls has none of its own).
+_ROUTE_BASES = {
+    "arxiv": "arxiv_base",
+    "pmc": "pmc_base",
+    "doi_landing": "doi_resolver_base",
+    "unpaywall": "unpaywall_base",
+    "openalex": "openalex_base",
+    "crossref": "crossref_base",
+}
+
+
 def configured_sources(ctx: Context) -> list[Source]:
-    sources = []
+    sources = [
+        Source(route, getattr(ctx, _ROUTE_BASES[route]).rstrip("/"))
+        for route in ctx.source_order
+        if route in _ROUTE_BASES
+    ]
     if ctx.retrieve_url:
         sources.append(Source("retrieve-academic", ctx.retrieve_url.rstrip("/"), "/health",
                               _describe_retrieve_health))
@@ -747,6 +769,14 @@ def probe_source(source: Source) -> Check:
         answer, problem = source.describe_answer(response)
         detail = f"{detail}; {answer}"
     return Check(f"source {source.name}", detail, problem=problem)
+
+
+def check_backend(ctx: Context) -> Check:
+    if ctx.conversion_backend == "local":
+        return Check("conversion backend", f"local: {ctx.conversion_workers} worker process(es)")
+    address = ctx.ray_address or os.environ.get("RAY_ADDRESS") or "a local cluster started per run"
+    return Check("conversion backend",
+                 f"ray: {ctx.conversion_workers} actor(s), {ctx.ray_num_gpus:g} GPU each, at {address}")
 
 
 def check_marker() -> Check:
@@ -838,12 +868,23 @@ def doctor_checks(ctx: Context) -> list[Check]:
         torch_gpu = pool.submit(check_torch_gpu)
         sources = [pool.submit(probe_source, s) for s in configured_sources(ctx)]
         checks = [check_marker(), *mode.result(), torch_gpu.result(), check_font(ctx),
-                  check_workspace(ctx)]
+                  check_workspace(ctx), check_backend(ctx)]
         if not sources:
             checks.append(Check("source retrieve-academic", "not configured"
                                 " (set PAPER_PROCESSOR_RETRIEVE_URL or --retrieve-url)"))
         checks.extend(s.result() for s in sources)
     return checks
+
+
+@main.command("config")
+def config_command() -> int:
+    """Show every setting with its environment variable and the value in effect here."""
+    ctx = _context()
+    for name in Context.model_fields:
+        value = getattr(ctx, name)
+        shown = "(set)" if name.endswith("api_key") and value is not None else value
+        click.echo(f"{name} = {shown!r}    [PAPER_PROCESSOR_{name.upper()}]")
+    return EXIT_OK
 
 
 @main.command("doctor")

@@ -6,6 +6,7 @@ passes beat `PAPER_PROCESSOR_*` environment variables, which beat the defaults b
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -46,10 +47,10 @@ class Context(BaseSettings):
     )
     download_concurrency: int = Field(default=8, ge=1, description="Papers acquired at once.")
     max_pdf_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Size cap per download.")
-    connect_timeout_s: float = Field(default=10.0, gt=0)
+    connect_timeout_s: float = Field(default=10.0, gt=0, description="Deadline to connect to a host.")
     read_timeout_s: float = Field(default=30.0, gt=0, description="Longest silence while reading.")
     download_timeout_s: float = Field(default=180.0, gt=0, description="Total deadline per download.")
-    max_redirects: int = Field(default=10, ge=0)
+    max_redirects: int = Field(default=10, ge=0, description="Redirects followed per URL, each hop checked.")
 
     # -- where open-access copies are looked for (acquisition/resolvers.py) -----------------------
     source_order: list[SourceName] = Field(
@@ -100,11 +101,13 @@ class Context(BaseSettings):
     backoff_base_s: float = Field(
         default=0.5, ge=0, description="Exponential backoff (with full jitter) after transient errors."
     )
-    backoff_max_s: float = Field(default=10.0, ge=0)
+    backoff_max_s: float = Field(default=10.0, ge=0, description="Longest backoff between tries.")
     breaker_failures: int = Field(
         default=5, ge=1, description="Consecutive failures that pause a host for breaker_cooldown_s."
     )
-    breaker_cooldown_s: float = Field(default=120.0, ge=0)
+    breaker_cooldown_s: float = Field(
+        default=120.0, ge=0, description="How long an open circuit breaker keeps a host paused."
+    )
     reputation_window_s: float = Field(
         default=7 * 24 * 3600.0, ge=0,
         description="How long a host that served a challenge page (or a Retry-After) is tried last.",
@@ -120,7 +123,9 @@ class Context(BaseSettings):
     retrieve_job_timeout_s: float = Field(
         default=900.0, gt=0, description="Per-job deadline, transient polling errors included."
     )
-    retrieve_poll_interval_s: float = Field(default=2.0, gt=0)
+    retrieve_poll_interval_s: float = Field(
+        default=2.0, gt=0, description="Pause between polling rounds of pending jobs."
+    )
     retrieve_service_timeout_s: int = Field(
         default=600, gt=0, description="timeout_seconds sent with each retrieve request."
     )
@@ -150,12 +155,15 @@ class Context(BaseSettings):
     )
     max_pages: int = Field(default=2000, ge=1, description="Longer documents fail as too_large.")
     pages_per_chunk: int = Field(
-        default=200, ge=1, description="Longer documents are converted in page ranges and joined."
+        default=100, ge=1,
+        description="Longer documents are converted in page ranges and joined (bounds memory).",
     )
     max_docs_per_worker: int = Field(
         default=200, ge=1, description="Converter workers are replaced after this many documents."
     )
-    calibrated_seconds_per_page: float = Field(default=0.05, ge=0)
+    calibrated_seconds_per_page: float = Field(
+        default=0.05, ge=0, description="Slot time per page of the calibrated test converter."
+    )
     font_path: str | None = Field(
         default=None, description="TTF font for marker; default: DejaVuSans where installed."
     )
@@ -195,3 +203,24 @@ def context_or_default(context: Context | dict | None) -> Context:
     if isinstance(context, dict):
         return Context(**context)
     return context
+
+
+def configuration_table() -> str:
+    """Every field as a markdown table row: environment variable, default, meaning (README)."""
+    rows = [
+        "| field | environment variable | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Context.model_fields.items():
+        if name == "workspace":
+            default: object = "~/.cache/paper-processor/workspace"
+        elif field.default_factory is not None:
+            default = field.default_factory()
+        else:
+            default = field.default
+        if isinstance(default, list | tuple):
+            default = json.dumps(list(default))
+        shown = "unset" if default is None else f"`{default}`"
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{name}` | `PAPER_PROCESSOR_{name.upper()}` | {shown} | {description} |")
+    return "\n".join(rows) + "\n"
