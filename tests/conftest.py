@@ -65,8 +65,14 @@ def make_paper(tmp_path: Path):
     def make(seed: int, *, pages: int = 1) -> GeneratedPaper:
         title, paragraphs = paper_text(seed)
         doi = f"10.5555/test.{seed}"
-        pdf = write_paper_pdf(folder / f"paper-{seed}.pdf", title=title, authors=["Ada Lovelace"],
-                              paragraphs=paragraphs, pages=pages, doi=doi)
+        pdf = write_paper_pdf(
+            folder / f"paper-{seed}.pdf",
+            title=title,
+            authors=["Ada Lovelace"],
+            paragraphs=paragraphs,
+            pages=pages,
+            doi=doi,
+        )
         return GeneratedPaper(seed, doi, title, paragraphs, pdf)
 
     return make
@@ -118,7 +124,9 @@ class RunRecord:
         return self.output["outcomes"][index]
 
 
-async def run_graph(graph, papers_or_none, *, context: Context, config: dict | None = None) -> RunRecord:
+async def run_graph(
+    graph, papers_or_none, *, context: Context, config: dict | None = None
+) -> RunRecord:
     """Stream a run (custom + updates) and record every event in arrival order."""
     record = RunRecord()
     async for mode, chunk in graph.astream(

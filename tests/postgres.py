@@ -49,12 +49,15 @@ def _install_postgres() -> str | None:
     try:
         Path("/etc/postgresql-common/createcluster.d").mkdir(parents=True, exist_ok=True)
         Path("/etc/postgresql-common/createcluster.d/no-main-cluster.conf").write_text(
-            "create_main_cluster = false\n")
+            "create_main_cluster = false\n"
+        )
     except OSError:
         pass
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"]):
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+    ):
         try:
             result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -99,22 +102,50 @@ class PostgresServer:
         kwargs = {}
         if self.user is not None:
             kwargs = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
-        return subprocess.run([str(self.binaries / args[0]), *args[1:]], capture_output=True,
-                              text=True, timeout=timeout, cwd=self.root, stdin=subprocess.DEVNULL,
-                              env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8",
-                                   "HOME": str(self.root)}, **kwargs)
+        return subprocess.run(
+            [str(self.binaries / args[0]), *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8", "HOME": str(self.root)},
+            **kwargs,
+        )
 
     def start(self) -> None:
-        result = self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                           "-E", "UTF8", "--no-sync")
+        result = self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stderr.strip()[-1000:]}")
-        options = (f"-k {self.root} -p {self.port} -c listen_addresses=127.0.0.1"
-                   " -c fsync=off -c full_page_writes=off")
-        result = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                           "-w", "-t", "60", "-o", options, "start")
+        options = (
+            f"-k {self.root} -p {self.port} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c full_page_writes=off"
+        )
+        result = self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+        )
         if result.returncode != 0:
-            log = (self.root / "server.log")
+            log = self.root / "server.log"
             detail = log.read_text(errors="replace")[-1000:] if log.exists() else result.stderr
             raise RuntimeError(f"pg_ctl start failed: {detail.strip()}")
 
@@ -146,6 +177,7 @@ def postgres_dsn() -> Iterator[str]:
 
 # -- the checkpointer of a LangGraph server ------------------------------------------------------------
 
+
 @contextlib.asynccontextmanager
 async def checkpointer():
     """A LangGraph server's checkpointer in Postgres: langgraph.json
@@ -155,7 +187,10 @@ async def checkpointer():
     from psycopg_pool import AsyncConnectionPool
 
     async with AsyncConnectionPool(
-        os.environ["POSTGRES_URI"], min_size=1, max_size=8, open=False,
+        os.environ["POSTGRES_URI"],
+        min_size=1,
+        max_size=8,
+        open=False,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     ) as pool:
         saver = AsyncPostgresSaver(pool)
@@ -165,29 +200,42 @@ async def checkpointer():
 
 # -- the graph run, in a child process --------------------------------------------------------------
 
+
 async def _run(args: argparse.Namespace) -> None:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     from workflows.research.academic_lit_review.paper_processor.context import Context
     from workflows.research.academic_lit_review.paper_processor.graph import build_graph
 
-    ctx = Context(workspace=args.workspace, allow_private_hosts=True, converter="calibrated",
-                  calibrated_seconds_per_page=args.seconds_per_page, download_timeout_s=30,
-                  conversion_timeout_s=120, conversion_workers=args.workers,
-                  conversion_backend=args.backend, ray_address=args.ray_address)
+    ctx = Context(
+        workspace=args.workspace,
+        allow_private_hosts=True,
+        converter="calibrated",
+        calibrated_seconds_per_page=args.seconds_per_page,
+        download_timeout_s=30,
+        conversion_timeout_s=120,
+        conversion_workers=args.workers,
+        conversion_backend=args.backend,
+        ray_address=args.ray_address,
+    )
     papers = json.loads(Path(args.papers).read_text())
     config = {"configurable": {"thread_id": args.thread}}
     async with AsyncPostgresSaver.from_conn_string(args.dsn) as saver:
         await saver.setup()
         graph = build_graph().compile(checkpointer=saver)
-        async for mode, chunk in graph.astream(None if args.resume else {"papers": papers},
-                                               context=ctx, config=config,
-                                               stream_mode=["custom", "updates"]):
+        async for mode, chunk in graph.astream(
+            None if args.resume else {"papers": papers},
+            context=ctx,
+            config=config,
+            stream_mode=["custom", "updates"],
+        ):
             if mode == "custom":
                 print(json.dumps(chunk, default=str), flush=True)
             elif "finalize" in chunk:
-                print(json.dumps({"stage": "output", "output": chunk["finalize"]}, default=str),
-                      flush=True)
+                print(
+                    json.dumps({"stage": "output", "output": chunk["finalize"]}, default=str),
+                    flush=True,
+                )
 
 
 def main() -> None:

@@ -53,8 +53,11 @@ def _console_script() -> str:
 
 def _env(**overrides: str) -> dict[str, str]:
     """The caller's environment without its PAPER_PROCESSOR_* settings, plus fast test ones."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PAPER_PROCESSOR_") and k != "SURYA_INFERENCE_URL"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PAPER_PROCESSOR_") and k != "SURYA_INFERENCE_URL"
+    }
     env.update(
         PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS="1",
         PAPER_PROCESSOR_CONVERTER="calibrated",
@@ -73,8 +76,12 @@ def run_cli(
     *args: str | Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_console_script(), *map(str, args)], env=env or _env(), capture_output=True, text=True,
-        timeout=RUN_TIMEOUT_S, check=False,
+        [_console_script(), *map(str, args)],
+        env=env or _env(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
     )
 
 
@@ -88,25 +95,44 @@ class Fakes:
 
     def pdf(self, seed: int, pages: int = 1) -> Path:
         title, paragraphs = paper_text(seed)
-        return write_paper_pdf(self.folder / f"paper-{seed}.pdf", title=title,
-                               authors=["A. Author"], paragraphs=paragraphs, pages=pages,
-                               doi=f"10.5555/t.{seed}")
+        return write_paper_pdf(
+            self.folder / f"paper-{seed}.pdf",
+            title=title,
+            authors=["A. Author"],
+            paragraphs=paragraphs,
+            pages=pages,
+            doi=f"10.5555/t.{seed}",
+        )
 
     def open_access(self, seed: int, *, pages: int = 1, delay_s: float = 0.0) -> dict:
         """A paper whose PDF this host serves."""
         self.host.add(f"/{seed}.pdf", Respond(body=self.pdf(seed, pages), delay_s=delay_s))
-        return {"doi": f"10.5555/t.{seed}", "title": paper_text(seed)[0],
-                "oa_urls": [f"{self.web_url}/{seed}.pdf"]}
+        return {
+            "doi": f"10.5555/t.{seed}",
+            "title": paper_text(seed)[0],
+            "oa_urls": [f"{self.web_url}/{seed}.pdf"],
+        }
 
     def html_instead_of_pdf(self, seed: int) -> dict:
-        self.host.add(f"/{seed}.pdf", Respond(body=html_page("Landing", "<p>Subscribe</p>"),
-                                              content_type="text/html; charset=utf-8"))
-        return {"doi": f"10.5555/t.{seed}", "title": f"Landing {seed}",
-                "oa_urls": [f"{self.web_url}/{seed}.pdf"]}
+        self.host.add(
+            f"/{seed}.pdf",
+            Respond(
+                body=html_page("Landing", "<p>Subscribe</p>"),
+                content_type="text/html; charset=utf-8",
+            ),
+        )
+        return {
+            "doi": f"10.5555/t.{seed}",
+            "title": f"Landing {seed}",
+            "oa_urls": [f"{self.web_url}/{seed}.pdf"],
+        }
 
     def missing(self, seed: int) -> dict:
-        return {"doi": f"10.5555/t.{seed}", "title": f"Missing {seed}",
-                "oa_urls": [f"{self.web_url}/{seed}.pdf"]}  # no route: 404
+        return {
+            "doi": f"10.5555/t.{seed}",
+            "title": f"Missing {seed}",
+            "oa_urls": [f"{self.web_url}/{seed}.pdf"],
+        }  # no route: 404
 
     def retrieve_only(self, seed: int, *, ready_after_s: float = 0.3) -> dict:
         """A paper with no open-access copy that retrieve-academic holds."""
@@ -155,8 +181,16 @@ def test_run_writes_markdown_and_manifest(
 ) -> None:
     papers = write_json(tmp_path / "papers.json", mixed_papers)
     out = tmp_path / "out"
-    result = run_cli("run", papers, "--out", out, "--workspace", tmp_path / "ws",
-                     "--retrieve-url", fakes.retrieve_url)
+    result = run_cli(
+        "run",
+        papers,
+        "--out",
+        out,
+        "--workspace",
+        tmp_path / "ws",
+        "--retrieve-url",
+        fakes.retrieve_url,
+    )
 
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "3 converted, 2 failed"
@@ -164,7 +198,12 @@ def test_run_writes_markdown_and_manifest(
     manifest = read_manifest(out)
     assert [o["index"] for o in manifest] == [0, 1, 2, 3, 4]
     assert [o["status"] for o in manifest] == [
-        "converted", "failed", "converted", "failed", "converted"]
+        "converted",
+        "failed",
+        "converted",
+        "failed",
+        "converted",
+    ]
     for outcome in manifest:
         assert "markdown" not in outcome
         if outcome["status"] == "converted":
@@ -184,16 +223,31 @@ def test_json_mode_prints_only_json_events(
     # JSON lines input, too.
     papers = tmp_path / "papers.jsonl"
     papers.write_text("".join(json.dumps(p) + "\n" for p in mixed_papers))
-    result = run_cli("run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws",
-                     "--retrieve-url", fakes.retrieve_url, "--json")
+    result = run_cli(
+        "run",
+        papers,
+        "--out",
+        tmp_path / "out",
+        "--workspace",
+        tmp_path / "ws",
+        "--retrieve-url",
+        fakes.retrieve_url,
+        "--json",
+    )
 
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     paper_events = [e for e in events if e["event"] == "paper"]
     assert {e["index"] for e in paper_events} == set(range(5))
     stages = {e["stage"] for e in paper_events}
-    assert {"queued", "downloading", "retrieve_submitted", "converting", "converted",
-            "failed"} <= stages
+    assert {
+        "queued",
+        "downloading",
+        "retrieve_submitted",
+        "converting",
+        "converted",
+        "failed",
+    } <= stages
     summary = events[-1]
     assert summary["event"] == "summary"
     assert (summary["total"], summary["converted"], summary["failed"]) == (5, 3, 2)
@@ -201,8 +255,10 @@ def test_json_mode_prints_only_json_events(
 
 
 def test_rerun_reuses_the_workspace(tmp_path: Path, fakes: Fakes) -> None:
-    papers = write_json(tmp_path / "papers.json", {"papers": [
-        fakes.open_access(1), fakes.open_access(2, pages=2), fakes.retrieve_only(3)]})
+    papers = write_json(
+        tmp_path / "papers.json",
+        {"papers": [fakes.open_access(1), fakes.open_access(2, pages=2), fakes.retrieve_only(3)]},
+    )
     args = ("run", papers, "--workspace", tmp_path / "ws", "--retrieve-url", fakes.retrieve_url)
     first = run_cli(*args, "--out", tmp_path / "first")
     assert first.returncode == 0, first.stderr
@@ -221,7 +277,8 @@ def test_rerun_reuses_the_workspace(tmp_path: Path, fakes: Fakes) -> None:
     assert all(o["status"] == "converted" and o["cached"] for o in manifest)
     for outcome in manifest:
         assert (tmp_path / "again" / outcome["markdown_file"]).read_text() == (
-            tmp_path / "first" / outcome["markdown_file"]).read_text()
+            tmp_path / "first" / outcome["markdown_file"]
+        ).read_text()
 
 
 class _Lines:
@@ -249,10 +306,22 @@ class _Lines:
 def test_resume_continues_an_interrupted_run(tmp_path: Path, fakes: Fakes) -> None:
     stuck = fakes.open_access(1, delay_s=120)  # the first attempt never gets this one
     papers = write_json(tmp_path / "papers.json", [fakes.open_access(2), stuck])
-    args = ["run", str(papers), "--out", str(tmp_path / "out"), "--workspace", str(tmp_path / "ws"),
-            "--json"]
-    process = subprocess.Popen([_console_script(), *args], env=_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    args = [
+        "run",
+        str(papers),
+        "--out",
+        str(tmp_path / "out"),
+        "--workspace",
+        str(tmp_path / "ws"),
+        "--json",
+    ]
+    process = subprocess.Popen(
+        [_console_script(), *args],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = _Lines(process)
         lines.wait_for(lambda line: '"downloading"' in line and '"index": 1' in line)
@@ -282,21 +351,27 @@ def test_resume_continues_an_interrupted_run(tmp_path: Path, fakes: Fakes) -> No
 
 def test_resume_without_an_interrupted_run_starts_afresh(tmp_path: Path, fakes: Fakes) -> None:
     papers = write_json(tmp_path / "papers.json", [fakes.open_access(1)])
-    result = run_cli("run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws",
-                     "--resume")
+    result = run_cli(
+        "run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws", "--resume"
+    )
     assert result.returncode == 0, result.stderr
     assert "nothing to resume" in result.stderr
     assert last_line(result.stdout) == "1 converted, 0 failed"
 
 
 def test_invalid_papers_fail_alone(tmp_path: Path, fakes: Fakes) -> None:
-    papers = write_json(tmp_path / "papers.json", [
-        fakes.open_access(1), {"doi": "not a doi"}, {"authors": ["Nobody"]}])
+    papers = write_json(
+        tmp_path / "papers.json",
+        [fakes.open_access(1), {"doi": "not a doi"}, {"authors": ["Nobody"]}],
+    )
     result = run_cli("run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws")
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "1 converted, 2 failed"
     assert [o["reason"] for o in read_manifest(tmp_path / "out")] == [
-        None, "invalid_input", "no_identifier"]
+        None,
+        "invalid_input",
+        "no_identifier",
+    ]
 
 
 # -- user errors -----------------------------------------------------------------------------------
@@ -304,8 +379,11 @@ def test_invalid_papers_fail_alone(tmp_path: Path, fakes: Fakes) -> None:
     ("content", "extra_args", "message"),
     [
         (None, [], "no such file"),
-        ('[{"doi": "10.1/x"},\n {"doi": }]', [],
-         "not valid JSON (line 2 column 10: Expecting value)"),
+        (
+            '[{"doi": "10.1/x"},\n {"doi": }]',
+            [],
+            "not valid JSON (line 2 column 10: Expecting value)",
+        ),
         ('{"doi": "10.1/x"}', [], 'an object with a "papers" list'),
         ('{"papers": {"doi": "10.1/x"}}', [], '"papers" must be a list'),
         ('"papers"', [], "must be a list of paper objects, not a string"),
@@ -314,8 +392,17 @@ def test_invalid_papers_fail_alone(tmp_path: Path, fakes: Fakes) -> None:
         ("[]", ["--concurrency", "0"], "--concurrency"),
         ("[]", ["--retrieve-url", "ftp://x"], "not an http(s) URL"),
     ],
-    ids=["missing-file", "bad-json", "object-without-papers", "papers-not-a-list",
-         "not-a-list", "not-objects", "empty-file", "bad-option", "bad-url"],
+    ids=[
+        "missing-file",
+        "bad-json",
+        "object-without-papers",
+        "papers-not-a-list",
+        "not-a-list",
+        "not-objects",
+        "empty-file",
+        "bad-option",
+        "bad-url",
+    ],
 )
 def test_user_errors_are_one_line(
     tmp_path: Path, content: str | None, extra_args: list[str], message: str
@@ -323,8 +410,9 @@ def test_user_errors_are_one_line(
     papers = tmp_path / "papers.json"
     if content is not None:
         papers.write_text(content)
-    result = run_cli("run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws",
-                     *extra_args)
+    result = run_cli(
+        "run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws", *extra_args
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -335,8 +423,15 @@ def test_user_errors_are_one_line(
 
 def test_bad_setting_is_a_user_error(tmp_path: Path) -> None:
     papers = write_json(tmp_path / "papers.json", [])
-    result = run_cli("run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws",
-                     env=_env(PAPER_PROCESSOR_CONVERTER="typewriter"))
+    result = run_cli(
+        "run",
+        papers,
+        "--out",
+        tmp_path / "out",
+        "--workspace",
+        tmp_path / "ws",
+        env=_env(PAPER_PROCESSOR_CONVERTER="typewriter"),
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: setting converter (PAPER_PROCESSOR_CONVERTER)")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -346,16 +441,21 @@ def test_bad_setting_is_a_user_error(tmp_path: Path) -> None:
 def test_doctor_reports_mode_and_reason(tmp_path: Path, fakes: Fakes) -> None:
     env = _env()
     del env["PAPER_PROCESSOR_CONVERTER"]  # the doctor speaks of the real converter
-    result = run_cli("doctor", "--workspace", tmp_path / "ws", "--retrieve-url", fakes.retrieve_url,
-                     env=env)
+    result = run_cli(
+        "doctor", "--workspace", tmp_path / "ws", "--retrieve-url", fakes.retrieve_url, env=env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert re.search(r"^conversion mode: text_layer — \S.+", out, re.MULTILINE), out
     assert re.search(r"^marker: marker-pdf \d", out, re.MULTILINE)
     assert re.search(r"^torch: .*(no GPU|GPU available)", out, re.MULTILINE)
     assert "font: " in out and f"workspace: {tmp_path / 'ws'}" in out
-    assert re.search(rf"^source retrieve-academic: {re.escape(fakes.retrieve_url)} reachable.*"
-                     r"'healthy', VPN connected", out, re.MULTILINE), out
+    assert re.search(
+        rf"^source retrieve-academic: {re.escape(fakes.retrieve_url)} reachable.*"
+        r"'healthy', VPN connected",
+        out,
+        re.MULTILINE,
+    ), out
     assert last_line(out) == "all checks passed"
 
 
@@ -363,8 +463,9 @@ def test_doctor_flags_an_unhealthy_service(tmp_path: Path, fakes: Fakes) -> None
     fakes.service.healthy = False
     result = run_cli("doctor", "--workspace", tmp_path / "ws", "--retrieve-url", fakes.retrieve_url)
     assert result.returncode == 1
-    assert re.search(r"^!! source retrieve-academic: .*VPN NOT connected", result.stdout,
-                     re.MULTILINE)
+    assert re.search(
+        r"^!! source retrieve-academic: .*VPN NOT connected", result.stdout, re.MULTILINE
+    )
     assert last_line(result.stdout) == "1 problem(s) found"
 
 
@@ -374,8 +475,9 @@ def test_run_with_real_marker(tmp_path: Path, fakes: Fakes) -> None:
     papers = write_json(tmp_path / "papers.json", [fakes.open_access(7, pages=2)])
     env = _env()
     del env["PAPER_PROCESSOR_CONVERTER"]
-    result = run_cli("run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws",
-                     env=env)
+    result = run_cli(
+        "run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert last_line(result.stdout) == "1 converted, 0 failed"
     (outcome,) = read_manifest(tmp_path / "out")

@@ -14,8 +14,12 @@ from .conftest import run_graph
 
 
 def _poison(tmp_path, name: str, marker: str):
-    return write_paper_pdf(tmp_path / f"{name}.pdf", title=f"{marker} please",
-                           authors=["Mallory"], paragraphs=[f"This document says {marker}."])
+    return write_paper_pdf(
+        tmp_path / f"{name}.pdf",
+        title=f"{marker} please",
+        authors=["Mallory"],
+        paragraphs=[f"This document says {marker}."],
+    )
 
 
 async def test_crashing_and_hanging_documents_fail_alone(open_web, make_paper, context, tmp_path):
@@ -23,33 +27,48 @@ async def test_crashing_and_hanging_documents_fail_alone(open_web, make_paper, c
     hang = _poison(tmp_path, "hang", "HANG-CONVERTER")
     open_web.host.add("/crash.pdf", Respond(body=crash))
     open_web.host.add("/hang.pdf", Respond(body=hang))
-    papers = [{"doi": "10.5555/crash", "oa_urls": [open_web.url("/crash.pdf")]},
-              {"doi": "10.5555/hang", "oa_urls": [open_web.url("/hang.pdf")]}]
+    papers = [
+        {"doi": "10.5555/crash", "oa_urls": [open_web.url("/crash.pdf")]},
+        {"doi": "10.5555/hang", "oa_urls": [open_web.url("/hang.pdf")]},
+    ]
     for seed in range(4):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf, delay_s=0.2 * seed))
         papers.append({"doi": paper.doi, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
 
     with anyio.fail_after(90):
-        run = await run_graph(graph, {"papers": papers}, context=context(
-            converter="faulty", conversion_workers=2, conversion_timeout_s=3))
+        run = await run_graph(
+            graph,
+            {"papers": papers},
+            context=context(converter="faulty", conversion_workers=2, conversion_timeout_s=3),
+        )
 
     got = [(o["status"], o["reason"]) for o in run.output["outcomes"]]
-    assert got == [("failed", "conversion_failed"), ("failed", "conversion_timeout")] + \
-        [("converted", None)] * 4
+    assert (
+        got
+        == [("failed", "conversion_failed"), ("failed", "conversion_timeout")]
+        + [("converted", None)] * 4
+    )
     assert "crashed" in run.outcome(0)["message"]
     assert list((tmp_path / "workspace" / "tmp").iterdir()) == []
 
 
-async def test_workers_are_recycled_and_long_documents_go_in_page_ranges(open_web, make_paper, context, tmp_path):
+async def test_workers_are_recycled_and_long_documents_go_in_page_ranges(
+    open_web, make_paper, context, tmp_path
+):
     long_paper = make_paper(1, pages=5)
     open_web.host.add("/long.pdf", Respond(body=long_paper.pdf))
     huge = make_paper(2, pages=6)
     open_web.host.add("/huge.pdf", Respond(body=huge.pdf))
-    papers = [{"doi": long_paper.doi, "oa_urls": [open_web.url("/long.pdf")]},
-              {"doi": huge.doi, "oa_urls": [open_web.url("/huge.pdf")]}]
-    run = await run_graph(graph, {"papers": papers}, context=context(
-        calibrated_seconds_per_page=0.01, pages_per_chunk=2, max_pages=5))
+    papers = [
+        {"doi": long_paper.doi, "oa_urls": [open_web.url("/long.pdf")]},
+        {"doi": huge.doi, "oa_urls": [open_web.url("/huge.pdf")]},
+    ]
+    run = await run_graph(
+        graph,
+        {"papers": papers},
+        context=context(calibrated_seconds_per_page=0.01, pages_per_chunk=2, max_pages=5),
+    )
     long_outcome, huge_outcome = run.output["outcomes"]
     assert long_outcome["status"] == "converted" and long_outcome["pages"] == 5
     # Three page ranges (2 + 2 + 1 pages), joined in order.
@@ -62,6 +81,8 @@ async def test_pool_replaces_workers_after_their_document_quota(tmp_path, make_p
     spec = WorkerSpec(converter="calibrated", mode="text_layer", seconds_per_page=0.0)
     async with ConverterPool(spec, workers=1, timeout_s=30, max_docs_per_worker=2) as pool:
         for number in range(5):
-            await pool.convert(Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / f"{number}.md"), pages=1))
+            await pool.convert(
+                Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / f"{number}.md"), pages=1)
+            )
         starts = pool.worker_starts
     assert starts == 3  # documents 1-2, 3-4, 5

@@ -136,8 +136,10 @@ def corpus_run(tmp_path_factory) -> CorpusRun:
     )
     with serve_loopback(host.app) as base:
         # No title: the right-paper check has nothing to compare, so it does not interfere.
-        papers = [{"doi": f"10.5555/corpus.{i}", "oa_urls": [f"{base}/{i}.pdf"]}
-                  for i in range(len(files))]
+        papers = [
+            {"doi": f"10.5555/corpus.{i}", "oa_urls": [f"{base}/{i}.pdf"]}
+            for i in range(len(files))
+        ]
 
         async def run() -> RunRecord:
             with anyio.fail_after(RUN_DEADLINE_S):
@@ -155,8 +157,11 @@ def test_the_corpus_run_finishes_with_one_outcome_per_file(corpus_run: CorpusRun
     for index, outcome in enumerate(outcomes):
         assert outcome["index"] == index
         assert "internal error" not in (outcome["message"] or ""), outcome
-        terminal = [e for e in corpus_run.run.events
-                    if e.get("index") == index and e.get("stage") in {"converted", "failed"}]
+        terminal = [
+            e
+            for e in corpus_run.run.events
+            if e.get("index") == index and e.get("stage") in {"converted", "failed"}
+        ]
         assert len(terminal) == 1, (_rel(corpus_run.files[index]), terminal)
     assert corpus_run.seconds < RUN_DEADLINE_S
     # No partial artifact: tmp/ is empty and every stored PDF opens.
@@ -171,7 +176,9 @@ def _malformed_params() -> list:
     for path in _files(MALFORMED):
         rel = _rel(path)
         params.append(pytest.param(rel, id=rel))
-    return params or [pytest.param(None, marks=pytest.mark.skip(reason=f"no corpus at {MALFORMED}"))]
+    return params or [
+        pytest.param(None, marks=pytest.mark.skip(reason=f"no corpus at {MALFORMED}"))
+    ]
 
 
 def _paper_params() -> list:
@@ -197,7 +204,9 @@ def test_malformed_file_is_converted_or_fails_specifically(rel: str, corpus_run:
     status, stage, reason = EXPECTED.get(rel, (None, None, None))
     if status is None:
         # A file added to the corpus since: still no generic failure, no hang.
-        assert outcome["status"] == "converted" or outcome["reason"] not in {"timeout", None}, outcome
+        assert outcome["status"] == "converted" or outcome["reason"] not in {"timeout", None}, (
+            outcome
+        )
         return
     if status == "converted":
         _assert_real_markdown(outcome, min_words=1)

@@ -8,7 +8,9 @@ import logging
 from workflows.research.academic_lit_review.paper_processor.graph import graph
 from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Redirect, Respond
-from workflows.research.academic_lit_review.paper_processor.testing.retrieve_service import RetrieveService
+from workflows.research.academic_lit_review.paper_processor.testing.retrieve_service import (
+    RetrieveService,
+)
 
 from .conftest import run_graph
 
@@ -23,8 +25,13 @@ def require_bearer(app, seen: list[str]):
             headers = dict(scope["headers"])
             seen.append(headers.get(b"authorization", b"").decode())
             if headers.get(b"authorization") != f"Bearer {SECRET}".encode():
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"application/json")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b'{"detail":"unauthorized"}'})
                 return
         await app(scope, receive, send)
@@ -45,15 +52,25 @@ async def test_credential_is_sent_to_the_service_only_and_never_recorded(
     caplog.set_level(logging.DEBUG)
     with serve_loopback(require_bearer(service.app, seen)) as base_url:
         ctx = context(retrieve_url=base_url, retrieve_api_key=SECRET)
-        run = await run_graph(graph, {"papers": [
-            {"doi": held.doi, "title": held.title},
-            {"doi": failing.doi, "title": failing.title},
-            {"doi": open_paper.doi, "oa_urls": [open_web.url("/moved.pdf")]},
-        ]}, context=ctx)
+        run = await run_graph(
+            graph,
+            {
+                "papers": [
+                    {"doi": held.doi, "title": held.title},
+                    {"doi": failing.doi, "title": failing.title},
+                    {"doi": open_paper.doi, "oa_urls": [open_web.url("/moved.pdf")]},
+                ]
+            },
+            context=ctx,
+        )
 
     assert [o["status"] for o in run.output["outcomes"]] == ["converted", "failed", "converted"]
     assert seen and all(value == f"Bearer {SECRET}" for value in seen)
     # The open-web host never saw the credential.
-    assert all("authorization" not in {k.lower() for k in r.headers} for r in open_web.host.requests)
-    recorded = json.dumps([run.events, run.output], default=str) + caplog.text + repr(ctx) + str(ctx)
+    assert all(
+        "authorization" not in {k.lower() for k in r.headers} for r in open_web.host.requests
+    )
+    recorded = (
+        json.dumps([run.events, run.output], default=str) + caplog.text + repr(ctx) + str(ctx)
+    )
     assert SECRET not in recorded

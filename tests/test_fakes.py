@@ -112,7 +112,10 @@ def test_open_web_serves_pdf_redirect_and_404(tmp_path: Path) -> None:
 def test_open_web_delays_and_concurrency() -> None:
     host = OpenWebHost()
     host.add("/slow", Respond(body=b"x" * 4096, content_type="text/plain", delay_s=0.3))
-    host.add("/drip", Respond(body=b"y" * 4096, content_type="text/plain", chunk_size=1024, chunk_delay_s=0.1))
+    host.add(
+        "/drip",
+        Respond(body=b"y" * 4096, content_type="text/plain", chunk_size=1024, chunk_delay_s=0.1),
+    )
     with serve_loopback(host.app) as base:
         with httpx.Client(base_url=base) as client:
             t0 = time.monotonic()
@@ -137,7 +140,9 @@ def test_open_web_delays_and_concurrency() -> None:
 
 def test_shutdown_is_prompt_with_abandoned_slow_response() -> None:
     host = OpenWebHost()
-    host.add("/stall", Respond(body=b"z" * 10, content_type="text/plain", chunk_size=1, chunk_delay_s=5))
+    host.add(
+        "/stall", Respond(body=b"z" * 10, content_type="text/plain", chunk_size=1, chunk_delay_s=5)
+    )
     t0 = time.monotonic()
     with serve_loopback(host.app) as base:
         with pytest.raises(httpx.ReadTimeout):
@@ -145,7 +150,9 @@ def test_shutdown_is_prompt_with_abandoned_slow_response() -> None:
     assert time.monotonic() - t0 < 5
 
 
-def _poll_until(client: httpx.Client, job_id: str, final: set[str], limit_s: float = 5.0) -> tuple[dict, list[str]]:
+def _poll_until(
+    client: httpx.Client, job_id: str, final: set[str], limit_s: float = 5.0
+) -> tuple[dict, list[str]]:
     seen: list[str] = []
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -169,24 +176,43 @@ def test_retrieve_service_lifecycle(tmp_path: Path) -> None:
         assert client.get("/health").status_code == 503
         svc.healthy = True
 
-        request = {"doi": "10.1/held", "title": "T", "authors": ["A"], "year": 2020, "venue": "V", "timeout_seconds": 60}
+        request = {
+            "doi": "10.1/held",
+            "title": "T",
+            "authors": ["A"],
+            "year": 2020,
+            "venue": "V",
+            "timeout_seconds": 60,
+        }
         submitted = client.post("/retrieve", json=request).json()
         assert submitted["status"] == "pending" and len(submitted["job_id"]) == 32
         job_id = submitted["job_id"]
         assert client.get(f"/jobs/{job_id}/file").status_code == 409
         final, seen = _poll_until(client, job_id, {"completed", "failed"})
         assert seen[0] == "pending" and seen[-1] == "completed"
-        assert final == {"job_id": job_id, "status": "completed", "error": None, "error_code": None, "doi": "10.1/held"}
+        assert final == {
+            "job_id": job_id,
+            "status": "completed",
+            "error": None,
+            "error_code": None,
+            "doi": "10.1/held",
+        }
         file = client.get(f"/jobs/{job_id}/file")
-        assert file.status_code == 200 and file.headers["content-type"].startswith("application/pdf")
+        assert file.status_code == 200 and file.headers["content-type"].startswith(
+            "application/pdf"
+        )
         assert len(pypdfium2.PdfDocument(file.content)) == 2
 
-        failed_id = client.post("/retrieve", json={**request, "doi": "10.1/blocked"}).json()["job_id"]
+        failed_id = client.post("/retrieve", json={**request, "doi": "10.1/blocked"}).json()[
+            "job_id"
+        ]
         final, _ = _poll_until(client, failed_id, {"completed", "failed"})
         assert final["status"] == "failed" and final["error_code"] == "SOURCE_BLOCKED"
         assert client.get(f"/jobs/{failed_id}/file").status_code == 409
 
-        unknown_id = client.post("/retrieve", json={**request, "doi": "10.1/nobody"}).json()["job_id"]
+        unknown_id = client.post("/retrieve", json={**request, "doi": "10.1/nobody"}).json()[
+            "job_id"
+        ]
         final, _ = _poll_until(client, unknown_id, {"completed", "failed"})
         assert final["error_code"] == "NOT_FOUND"
 

@@ -99,8 +99,12 @@ class Env:
     def oa(self, behaviour) -> dict:
         """The faulty paper, served by `behaviour` as its only open-access URL."""
         self.web.host.add("/faulty", behaviour)
-        return {"doi": self.paper.doi, "title": self.paper.title, "oa_urls": [self.web.url("/faulty")],
-                "relevance": 1.0}
+        return {
+            "doi": self.paper.doi,
+            "title": self.paper.title,
+            "oa_urls": [self.web.url("/faulty")],
+            "relevance": 1.0,
+        }
 
     def via_service(self) -> dict:
         """The faulty paper with no open-access URL: it goes to retrieve-academic."""
@@ -122,8 +126,12 @@ class Fault:
 
 def _error_page_case(status: int, retry_after: str | None) -> Fault:
     detail = (f"HTTP {status} from",) + ((f"Retry-After {retry_after}",) if retry_after else ())
-    return Fault("acquire", lambda env: env.oa(ErrorStatus(status, retry_after=retry_after)),
-                 "http_error", detail)
+    return Fault(
+        "acquire",
+        lambda env: env.oa(ErrorStatus(status, retry_after=retry_after)),
+        "http_error",
+        detail,
+    )
 
 
 def _redirect_to(location: str) -> Callable[[Env], dict]:
@@ -171,8 +179,9 @@ def _throttled(endpoints: set[str]) -> Callable[[Env], dict]:
 
 def _job_fails(code: str) -> Callable[[Env], dict]:
     def setup(env: Env) -> dict:
-        env.service.host.fail(env.paper.doi, error_code=code, error=f"retrieval failed: {code}",
-                              after_s=0.3)
+        env.service.host.fail(
+            env.paper.doi, error_code=code, error=f"retrieval failed: {code}", after_s=0.3
+        )
         return env.via_service()
 
     return setup
@@ -193,25 +202,39 @@ def _converted_from(make_pdf: Callable[[Env], Path]) -> Callable[[Env], dict]:
 
     def setup(env: Env) -> dict:
         env.web.host.add("/faulty", Respond(body=make_pdf(env)))
-        return {"doi": env.paper.doi, "title": env.paper.title, "oa_urls": [env.web.url("/faulty")],
-                "relevance": 1.0}
+        return {
+            "doi": env.paper.doi,
+            "title": env.paper.title,
+            "oa_urls": [env.web.url("/faulty")],
+            "relevance": 1.0,
+        }
 
     return setup
 
 
 def _pdf_saying(words: str) -> Callable[[Env], Path]:
     def make(env: Env) -> Path:
-        return write_paper_pdf(env.tmp / f"{words}.pdf", title=env.paper.title, authors=["Ada Lovelace"],
-                               paragraphs=[f"{words} is written on this first page.", *env.paper.paragraphs],
-                               doi=env.paper.doi)
+        return write_paper_pdf(
+            env.tmp / f"{words}.pdf",
+            title=env.paper.title,
+            authors=["Ada Lovelace"],
+            paragraphs=[f"{words} is written on this first page.", *env.paper.paragraphs],
+            doi=env.paper.doi,
+        )
 
     return make
 
 
 def _long_pdf(pages: int) -> Callable[[Env], Path]:
     def make(env: Env) -> Path:
-        return write_paper_pdf(env.tmp / f"long-{pages}.pdf", title=env.paper.title, authors=["Ada Lovelace"],
-                               paragraphs=env.paper.paragraphs, pages=pages, doi=env.paper.doi)
+        return write_paper_pdf(
+            env.tmp / f"long-{pages}.pdf",
+            title=env.paper.title,
+            authors=["Ada Lovelace"],
+            paragraphs=env.paper.paragraphs,
+            pages=pages,
+            doi=env.paper.doi,
+        )
 
     return make
 
@@ -219,35 +242,71 @@ def _long_pdf(pages: int) -> Callable[[Env], Path]:
 FAULTS: dict[str, Fault] = {
     # --- open-access host ---------------------------------------------------------------------
     "delay-under-read-timeout": Fault(
-        "acquire", lambda env: env.oa(Delay(0.4, Respond(body=env.paper.pdf))), None),
+        "acquire", lambda env: env.oa(Delay(0.4, Respond(body=env.paper.pdf))), None
+    ),
     "delay-past-read-timeout": Fault(
-        "acquire", lambda env: env.oa(Delay(10, Respond(body=env.paper.pdf))), "timeout", "ReadTimeout"),
+        "acquire",
+        lambda env: env.oa(Delay(10, Respond(body=env.paper.pdf))),
+        "timeout",
+        "ReadTimeout",
+    ),
     "stall-mid-body": Fault(
-        "acquire", lambda env: env.oa(StallMidBody(env.paper.pdf, sent=0.5)), "timeout", "ReadTimeout"),
+        "acquire",
+        lambda env: env.oa(StallMidBody(env.paper.pdf, sent=0.5)),
+        "timeout",
+        "ReadTimeout",
+    ),
     "reset-mid-body": Fault(
-        "acquire", lambda env: env.oa(ResetMidBody(env.paper.pdf, sent=0.5)), "network_error",
-        "ReadError"),
+        "acquire",
+        lambda env: env.oa(ResetMidBody(env.paper.pdf, sent=0.5)),
+        "network_error",
+        "ReadError",
+    ),
     # The server declared the full length and closed early: the transfer failed (a retry might
     # succeed), so it is a network error, not a broken PDF. No partial file reaches the store.
     "truncated-body": Fault(
-        "acquire", lambda env: env.oa(TruncatedBody(env.paper.pdf, sent=0.5)), "network_error",
-        "RemoteProtocolError"),
+        "acquire",
+        lambda env: env.oa(TruncatedBody(env.paper.pdf, sent=0.5)),
+        "network_error",
+        "RemoteProtocolError",
+    ),
     # HTTP framing ends the message at the declared length: the client holds a complete response
     # with half a PDF in it, which pdfium refuses.
     "content-length-shorter-than-body": Fault(
-        "acquire", lambda env: env.oa(DeclaredLength(env.paper.pdf, declared=env.paper.pdf.stat().st_size // 2)),
-        "corrupt_pdf"),
+        "acquire",
+        lambda env: env.oa(
+            DeclaredLength(env.paper.pdf, declared=env.paper.pdf.stat().st_size // 2)
+        ),
+        "corrupt_pdf",
+    ),
     "content-length-beyond-cap": Fault(
-        "acquire", lambda env: env.oa(DeclaredLength(env.paper.pdf, declared=10 * 1024**3)), "too_large",
-        "Content-Length"),
-    "pdf-served-as-text-html": Fault("acquire", lambda env: env.oa(pdf_as_html(env.paper.pdf)), None),
-    "html-served-as-application-pdf": Fault("acquire", lambda env: env.oa(html_as_pdf()), "html_page"),
-    "redirect-loop": Fault("acquire", lambda env: env.oa(RedirectLoop()), "http_error", "more than 5 redirects"),
+        "acquire",
+        lambda env: env.oa(DeclaredLength(env.paper.pdf, declared=10 * 1024**3)),
+        "too_large",
+        "Content-Length",
+    ),
+    "pdf-served-as-text-html": Fault(
+        "acquire", lambda env: env.oa(pdf_as_html(env.paper.pdf)), None
+    ),
+    "html-served-as-application-pdf": Fault(
+        "acquire", lambda env: env.oa(html_as_pdf()), "html_page"
+    ),
+    "redirect-loop": Fault(
+        "acquire", lambda env: env.oa(RedirectLoop()), "http_error", "more than 5 redirects"
+    ),
     "redirect-cycle": Fault("acquire", _redirect_cycle, "http_error", "more than 5 redirects"),
-    "redirect-to-ftp": Fault("acquire", _redirect_to("ftp://127.0.0.1/pub/paper.pdf"), "blocked_url", "'ftp'"),
-    "redirect-to-file": Fault("acquire", _redirect_to("file:///etc/passwd"), "blocked_url", "'file'"),
+    "redirect-to-ftp": Fault(
+        "acquire", _redirect_to("ftp://127.0.0.1/pub/paper.pdf"), "blocked_url", "'ftp'"
+    ),
+    "redirect-to-file": Fault(
+        "acquire", _redirect_to("file:///etc/passwd"), "blocked_url", "'file'"
+    ),
     "redirect-to-data-url": Fault(
-        "acquire", _redirect_to("data:application/pdf;base64,JVBERi0xLjcK"), "blocked_url", "invalid URL"),
+        "acquire",
+        _redirect_to("data:application/pdf;base64,JVBERi0xLjcK"),
+        "blocked_url",
+        "invalid URL",
+    ),
     **{
         f"http-{status}{'-retry-after' if ra else ''}": _error_page_case(status, ra)
         for status in (403, 404, 429, 500, 503)
@@ -258,68 +317,146 @@ FAULTS: dict[str, Fault] = {
     "challenge-503": Fault("acquire", lambda env: env.oa(challenge(503)), "html_challenge"),
     # Finite bombs are served with an honest Content-Length (the compressed size, far under the
     # cap): only the decoded bytes can trip the cap.
-    "gzip-bomb": Fault("acquire", lambda env: env.oa(GzipBomb(128 * MiB)), "too_large", "body exceeds"),
-    "gzip-gzip-bomb": Fault("acquire", lambda env: env.oa(GzipBomb(64 * MiB, layers=2)), "too_large",
-                            "body exceeds"),
-    "gzip-bomb-endless": Fault("acquire", lambda env: env.oa(GzipBomb(None)), "too_large", "body exceeds"),
-    "endless-body": Fault("acquire", lambda env: env.oa(EndlessBody()), "too_large", "body exceeds"),
+    "gzip-bomb": Fault(
+        "acquire", lambda env: env.oa(GzipBomb(128 * MiB)), "too_large", "body exceeds"
+    ),
+    "gzip-gzip-bomb": Fault(
+        "acquire", lambda env: env.oa(GzipBomb(64 * MiB, layers=2)), "too_large", "body exceeds"
+    ),
+    "gzip-bomb-endless": Fault(
+        "acquire", lambda env: env.oa(GzipBomb(None)), "too_large", "body exceeds"
+    ),
+    "endless-body": Fault(
+        "acquire", lambda env: env.oa(EndlessBody()), "too_large", "body exceeds"
+    ),
     # A drip never silent for a whole read timeout: only the total deadline stops it.
     "endless-slow-drip": Fault(
-        "acquire", lambda env: env.oa(EndlessBody(chunk=b"%" * 512, chunk_delay_s=0.25)), "timeout",
-        "longer than 3 s"),
+        "acquire",
+        lambda env: env.oa(EndlessBody(chunk=b"%" * 512, chunk_delay_s=0.25)),
+        "timeout",
+        "longer than 3 s",
+    ),
     # --- retrieve-academic ----------------------------------------------------------------------
-    "service-down": Fault("retrieve", _service_down, "service_unavailable", "unreachable",
-                          healthy_via_service=False),
+    "service-down": Fault(
+        "retrieve", _service_down, "service_unavailable", "unreachable", healthy_via_service=False
+    ),
     "service-flapping-from-up": Fault(
-        "retrieve", _flapping(start_up=True), None, also=frozenset({"service_unavailable"}),
-        check=_saw_flaps),
-    "service-flapping-from-down": Fault("retrieve", _flapping(start_up=False), "service_unavailable",
-                                        healthy_via_service=False),
-    "service-429-on-submit": Fault("retrieve", _throttled({"retrieve"}), "service_unavailable", "HTTP 429",
-                                   healthy_via_service=False),
-    "service-429-on-health": Fault("retrieve", _throttled({"health"}), "service_unavailable", "HTTP 429",
-                                   healthy_via_service=False),
-    "service-429-on-polls": Fault("retrieve", _throttled({"job"}), "service_unavailable", "HTTP 429",
-                                  healthy_via_service=False),
+        "retrieve",
+        _flapping(start_up=True),
+        None,
+        also=frozenset({"service_unavailable"}),
+        check=_saw_flaps,
+    ),
+    "service-flapping-from-down": Fault(
+        "retrieve", _flapping(start_up=False), "service_unavailable", healthy_via_service=False
+    ),
+    "service-429-on-submit": Fault(
+        "retrieve",
+        _throttled({"retrieve"}),
+        "service_unavailable",
+        "HTTP 429",
+        healthy_via_service=False,
+    ),
+    "service-429-on-health": Fault(
+        "retrieve",
+        _throttled({"health"}),
+        "service_unavailable",
+        "HTTP 429",
+        healthy_via_service=False,
+    ),
+    "service-429-on-polls": Fault(
+        "retrieve",
+        _throttled({"job"}),
+        "service_unavailable",
+        "HTTP 429",
+        healthy_via_service=False,
+    ),
     "job-pending-forever": Fault("retrieve", _pending_forever, "job_timeout", "after 2.5 s"),
-    **{f"job-failed-{code}": Fault("retrieve", _job_fails(code), "job_failed", code) for code in ERROR_CODES},
+    **{
+        f"job-failed-{code}": Fault("retrieve", _job_fails(code), "job_failed", code)
+        for code in ERROR_CODES
+    },
     "file-is-epub": Fault(
-        "retrieve", lambda env: _held(env, pdf=epub_bytes(), ready_after_s=0.3,
-                                      content_type="application/epub+zip"),
-        "not_pdf", "application/epub+zip"),
+        "retrieve",
+        lambda env: _held(
+            env, pdf=epub_bytes(), ready_after_s=0.3, content_type="application/epub+zip"
+        ),
+        "not_pdf",
+        "application/epub+zip",
+    ),
     "file-is-html": Fault(
-        "retrieve", lambda env: _held(env, pdf=html_page("Paper", "<p>landing</p>"), ready_after_s=0.3,
-                                      content_type="text/html"), "html_page"),
-    "file-stalls": Fault("retrieve", _file_served_by(lambda env: StallMidBody(env.paper.pdf)), "timeout"),
-    "file-truncated": Fault("retrieve", _file_served_by(lambda env: TruncatedBody(env.paper.pdf)),
-                            "network_error"),
-    "file-gzip-bomb": Fault("retrieve", _file_served_by(lambda env: GzipBomb(128 * MiB)), "too_large"),
+        "retrieve",
+        lambda env: _held(
+            env,
+            pdf=html_page("Paper", "<p>landing</p>"),
+            ready_after_s=0.3,
+            content_type="text/html",
+        ),
+        "html_page",
+    ),
+    "file-stalls": Fault(
+        "retrieve", _file_served_by(lambda env: StallMidBody(env.paper.pdf)), "timeout"
+    ),
+    "file-truncated": Fault(
+        "retrieve", _file_served_by(lambda env: TruncatedBody(env.paper.pdf)), "network_error"
+    ),
+    "file-gzip-bomb": Fault(
+        "retrieve", _file_served_by(lambda env: GzipBomb(128 * MiB)), "too_large"
+    ),
     # --- conversion -----------------------------------------------------------------------------
     # The faulty converter is the calibrated one, except that it exits the worker process at once
     # (os._exit, like a native crash) or hangs, on a first page saying so.
     "converter-crashes": Fault(
-        "convert", _converted_from(_pdf_saying("CRASH-CONVERTER")), "conversion_failed", "crashed",
-        context={"converter": "faulty"}),
+        "convert",
+        _converted_from(_pdf_saying("CRASH-CONVERTER")),
+        "conversion_failed",
+        "crashed",
+        context={"converter": "faulty"},
+    ),
     "converter-hangs": Fault(
-        "convert", _converted_from(_pdf_saying("HANG-CONVERTER")), "conversion_timeout", "worker killed",
-        context={"converter": "faulty", "conversion_timeout_s": 1.5}),
+        "convert",
+        _converted_from(_pdf_saying("HANG-CONVERTER")),
+        "conversion_timeout",
+        "worker killed",
+        context={"converter": "faulty", "conversion_timeout_s": 1.5},
+    ),
     # 0.4 s per page: 30 pages overrun the 2 s deadline, the healthy 1-page papers do not.
     "conversion-overruns-deadline": Fault(
-        "convert", _converted_from(_long_pdf(30)), "conversion_timeout", "worker killed",
-        context={"calibrated_seconds_per_page": 0.4, "conversion_timeout_s": 2, "pages_per_chunk": 200}),
+        "convert",
+        _converted_from(_long_pdf(30)),
+        "conversion_timeout",
+        "worker killed",
+        context={
+            "calibrated_seconds_per_page": 0.4,
+            "conversion_timeout_s": 2,
+            "pages_per_chunk": 200,
+        },
+    ),
     "too-many-pages": Fault(
-        "convert", _converted_from(_long_pdf(30)), "too_large", "the limit is 20",
-        context={"max_pages": 20}),
+        "convert",
+        _converted_from(_long_pdf(30)),
+        "too_large",
+        "the limit is 20",
+        context={"max_pages": 20},
+    ),
 }
 
 # A Retry-After within retry_after_cap_s is waited out and the URL tried again.
 FAULTS["http-429-once-then-ok"] = Fault(
-    "acquire", lambda env: env.oa(FailFirst(1, ErrorStatus(429, retry_after="1"),
-                                            Respond(body=env.paper.pdf))), None)
+    "acquire",
+    lambda env: env.oa(
+        FailFirst(1, ErrorStatus(429, retry_after="1"), Respond(body=env.paper.pdf))
+    ),
+    None,
+)
 # The service's file endpoint hiccups (503 twice) after the job completed.
 FAULTS["file-503-then-ok"] = Fault(
-    "retrieve", _file_served_by(lambda env: FailFirst(
-        2, ErrorStatus(503, retry_after="1"), Respond(body=env.paper.pdf))), None)
+    "retrieve",
+    _file_served_by(
+        lambda env: FailFirst(2, ErrorStatus(503, retry_after="1"), Respond(body=env.paper.pdf))
+    ),
+    None,
+)
 
 # Faults the package does not survive yet: expected outcome kept, marked until it is fixed.
 
@@ -352,14 +489,19 @@ def assert_one_outcome_each(run: RunRecord, papers: list[dict]) -> list[dict]:
     outcomes = run.output["outcomes"]
     assert [o["index"] for o in outcomes] == list(range(len(papers)))
     for index in range(len(papers)):
-        terminal = [e for e in run.events
-                    if e.get("index") == index and e.get("stage") in {"converted", "failed", "cached"}]
+        terminal = [
+            e
+            for e in run.events
+            if e.get("index") == index and e.get("stage") in {"converted", "failed", "cached"}
+        ]
         assert len(terminal) == 1, (index, terminal)
     return outcomes
 
 
 def _details(outcome: dict) -> str:
-    return " | ".join([outcome.get("message") or ""] + [a.get("detail") or "" for a in outcome["tried"]])
+    return " | ".join(
+        [outcome.get("message") or ""] + [a.get("detail") or "" for a in outcome["tried"]]
+    )
 
 
 @pytest.fixture
@@ -393,8 +535,9 @@ def healthy(other_web, retrieve_service, make_paper):
 
 
 @pytest.mark.parametrize("name", _params())
-async def test_fault(name, open_web, retrieve_service, make_paper, context, healthy, tmp_path,
-                     record_property):
+async def test_fault(
+    name, open_web, retrieve_service, make_paper, context, healthy, tmp_path, record_property
+):
     fault = FAULTS[name]
     with contextlib.ExitStack() as stack:
         env = Env(open_web, retrieve_service, make_paper(1), tmp_path, make_paper, stack)
@@ -418,7 +561,9 @@ async def test_fault(name, open_web, retrieve_service, make_paper, context, heal
     if fault.reason is None:
         assert got["status"] == "converted" or got["reason"] in fault.also, got
     else:
-        assert (got["status"], got["reason"]) == ("failed", fault.reason) or got["reason"] in fault.also, got
+        assert (got["status"], got["reason"]) == ("failed", fault.reason) or got[
+            "reason"
+        ] in fault.also, got
         assert got["stage"] == fault.stage, got
         for part in (fault.detail,) if isinstance(fault.detail, str) else fault.detail or ():
             assert part in _details(got), _details(got)
@@ -454,7 +599,9 @@ def public_looking_localhost(monkeypatch):
         address = _PUBLIC_STAND_IN if host == "localhost" else _INTERNAL_NAMES.get(host)
         if address is None:
             return await real_getaddrinfo(host, port, *args, **kwargs)
-        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 443))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 443))
+        ]
 
     async def loopback_only(remote_host, *args, **kwargs):
         if str(remote_host) not in {"localhost", "127.0.0.1", "::1"}:
@@ -468,16 +615,20 @@ def public_looking_localhost(monkeypatch):
     return resolved
 
 
-@pytest.mark.parametrize("target", [
-    "http://10.0.0.1/paper.pdf",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://127.0.0.1:{port}/healthy.pdf",  # back to this very server, by its loopback address
-    "http://[::1]:{port}/healthy.pdf",
-    "http://[::ffff:10.0.0.1]/paper.pdf",
-    "http://0.0.0.0:{port}/healthy.pdf",
-    "http://intranet.example/paper.pdf",  # a name that resolves to a private address
-    "http://metadata.example/latest/",  # a name that resolves to link-local
-], ids=lambda t: t.split("/")[2].split(":{")[0])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://10.0.0.1/paper.pdf",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:{port}/healthy.pdf",  # back to this very server, by its loopback address
+        "http://[::1]:{port}/healthy.pdf",
+        "http://[::ffff:10.0.0.1]/paper.pdf",
+        "http://0.0.0.0:{port}/healthy.pdf",
+        "http://intranet.example/paper.pdf",  # a name that resolves to a private address
+        "http://metadata.example/latest/",  # a name that resolves to link-local
+    ],
+    ids=lambda t: t.split("/")[2].split(":{")[0],
+)
 async def test_redirect_to_internal_address_is_blocked(
     target, open_web, make_paper, context, public_looking_localhost, tmp_path
 ):
@@ -514,8 +665,10 @@ async def test_gzip_bomb_memory_stays_near_the_cap(layers, open_web, make_paper,
     open_web.host.add("/healthy.pdf", Respond(body=good.pdf))
     bomb = GzipBomb(96 * MiB, layers=layers)
     open_web.host.add("/bomb", bomb)
-    papers = [{"doi": "10.5555/bomb", "title": "Bomb", "oa_urls": [open_web.url("/bomb")]},
-              {"doi": good.doi, "title": good.title, "oa_urls": [open_web.url("/healthy.pdf")]}]
+    papers = [
+        {"doi": "10.5555/bomb", "title": "Bomb", "oa_urls": [open_web.url("/bomb")]},
+        {"doi": good.doi, "title": good.title, "oa_urls": [open_web.url("/healthy.pdf")]},
+    ]
     ctx = context(**FAST)
     tracemalloc.start()
     try:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pypdfium2
 
@@ -36,7 +35,9 @@ def test_sigkill_then_resume_repeats_no_work(open_web, retrieve_service, make_pa
     for seed in range(6):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf, delay_s=0.3 * seed))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     for seed in (6, 7):  # only retrieve-academic has these; its jobs outlive the first process
         paper = make_paper(seed)
         retrieve_service.host.hold(paper.doi, pdf=paper.pdf, ready_after_s=4.0)
@@ -44,16 +45,29 @@ def test_sigkill_then_resume_repeats_no_work(open_web, retrieve_service, make_pa
     papers_file = tmp_path / "papers.json"
     papers_file.write_text(json.dumps(papers))
     out, workspace = tmp_path / "out", tmp_path / "ws"
-    command = [_console_script(), "run", str(papers_file), "--out", str(out), "--workspace",
-               str(workspace), "--retrieve-url", retrieve_service.base_url, "--json"]
+    command = [
+        _console_script(),
+        "run",
+        str(papers_file),
+        "--out",
+        str(out),
+        "--workspace",
+        str(workspace),
+        "--retrieve-url",
+        retrieve_service.base_url,
+        "--json",
+    ]
     env = _env(PAPER_PROCESSOR_CALIBRATED_SECONDS_PER_PAGE="0.6")
 
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    first = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
+
         def mid_run(events: list[dict]) -> bool:
             stages = [e.get("stage") for e in events]
             return stages.count("converted") >= 2 and stages.count("retrieve_submitted") == 2
+
         _read_events_until(first, mid_run, deadline_s=90)
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # the CLI and its converter workers, at once
@@ -61,15 +75,15 @@ def test_sigkill_then_resume_repeats_no_work(open_web, retrieve_service, make_pa
     store = ArtifactStore(workspace)
     try:
         converted_before = store.count("conversion")
-        downloads_before = store.count("download")
     finally:
         store.close()
     assert converted_before >= 2
     submissions_before = len(retrieve_service.host.submissions)
     assert submissions_before == 2
 
-    second = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True,
-                            timeout=120)
+    second = subprocess.run(
+        [*command, "--resume"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert second.returncode == 0, second.stderr
     summary = json.loads(second.stdout.strip().splitlines()[-1])
     assert summary["event"] == "summary" and summary["converted"] == 8, summary

@@ -47,7 +47,12 @@ async def test_one_record_per_converted_paper_from_both_sources(
     # The subgraph's per-paper events reach the parent stream, under the subgraph node.
     assert events and all(ns and ns[0].startswith("paper_processor:") for ns, _ in events)
     assert {e["stage"] for _, e in events} >= {"queued", "converting", "converted", "failed"}
-    assert [o["status"] for o in output["outcomes"]] == ["converted", "converted", "failed", "failed"]
+    assert [o["status"] for o in output["outcomes"]] == [
+        "converted",
+        "converted",
+        "failed",
+        "failed",
+    ]
     assert output["summary"]["converted"] == 2
 
     corpus = output["corpus"]
@@ -57,7 +62,7 @@ async def test_one_record_per_converted_paper_from_both_sources(
     assert [r["source"] for r in corpus] == ["open_access", "retrieve_academic"]
     assert [r["title"] for r in corpus] == [oa.title, retrieved.title]
     assert [r["pages"] for r in corpus] == [1, 2]
-    for record, outcome in zip(corpus, output["outcomes"]):
+    for record, outcome in zip(corpus, output["outcomes"], strict=False):
         # Whatever the converter wrote is what the record describes.
         headings, _, words = read_markdown(outcome["markdown"])
         assert record["word_count"] == words > 0
@@ -85,8 +90,10 @@ async def test_records_of_real_marker_markdown(open_web, make_paper, context):
     # Text-layer marker writes no `#` lines; the PDF's bold section titles stand in for them.
     if outcome["mode"] == "text_layer":
         assert record["heading_source"] == "bold"
-    expected_sections = [f"{i + 1} {name}" for i, name in
-                         enumerate(["Introduction", "Methods", "Results", "Discussion"])]
+    expected_sections = [
+        f"{i + 1} {name}"
+        for i, name in enumerate(["Introduction", "Methods", "Results", "Discussion"])
+    ]
     assert record["headings"] == expected_sections[: len(paper.paragraphs)]
     assert record["title"] == paper.title
     # Every word of the paper is counted once: title, author, DOI line, sections and paragraphs.
@@ -96,15 +103,23 @@ async def test_records_of_real_marker_markdown(open_web, make_paper, context):
 
 
 def _converted(markdown: str, **fields) -> dict:
-    return {"index": 0, "key": "doi:10.1/x", "doi": "10.1/x", "status": "converted",
-            "source": "open_access", "pages": 3, "markdown": markdown, **fields}
+    return {
+        "index": 0,
+        "key": "doi:10.1/x",
+        "doi": "10.1/x",
+        "status": "converted",
+        "source": "open_access",
+        "pages": 3,
+        "markdown": markdown,
+        **fields,
+    }
 
 
 def test_markdown_headings_title_and_words():
     markdown = (
         "# Deep Soil Carbon\n\n"
         "Some *intro* text with a [link](http://example.org/a-b-c) and ![figure](fig.png).\n\n"
-        "## 1 Introduction\n\nIntro body <span id=\"page-1-0\"></span>here.\n\n"
+        '## 1 Introduction\n\nIntro body <span id="page-1-0"></span>here.\n\n'
         "```\n# not a heading\n```\n\n"
         "Results\n-------\n\n| a | b |\n|---|---|\n| one | two |\n"
     )
@@ -117,18 +132,28 @@ def test_markdown_headings_title_and_words():
     assert record["word_count"] == 23
 
     with_metadata = corpus_record(_converted(markdown, title="Deep soil carbon"))
-    assert with_metadata["title"] == "Deep soil carbon" and with_metadata["title_source"] == "metadata"
+    assert (
+        with_metadata["title"] == "Deep soil carbon" and with_metadata["title_source"] == "metadata"
+    )
     assert with_metadata["headings"] == ["1 Introduction", "Results"]
 
 
 def test_text_layer_markdown_uses_bold_runs_and_empty_markdown_has_none():
-    markdown = ("**A Study of Things** Ada Lovelace **1 Introduction** We study things. "
-                "**2 Methods** We use a **very long bold run that is certainly a sentence and not a"
-                " heading at all**.")
+    markdown = (
+        "**A Study of Things** Ada Lovelace **1 Introduction** We study things. "
+        "**2 Methods** We use a **very long bold run that is certainly a sentence and not a"
+        " heading at all**."
+    )
     record = corpus_record(_converted(markdown, title="A study of things"))
     assert record["headings"] == ["1 Introduction", "2 Methods"]
     assert record["heading_source"] == "bold"
 
     empty = corpus_record(_converted("", title=None))
-    assert empty == {**empty, "title": None, "title_source": "none", "headings": [],
-                     "heading_source": "none", "word_count": 0}
+    assert empty == {
+        **empty,
+        "title": None,
+        "title_source": "none",
+        "headings": [],
+        "heading_source": "none",
+        "word_count": 0,
+    }

@@ -21,11 +21,17 @@ async def test_marker_markdown_holds_title_and_body_of_each_paper(open_web, make
     papers = []
     for paper in generated:
         open_web.host.add(f"/{paper.seed}.pdf", Respond(body=paper.pdf))
-        papers.append({"doi": paper.doi, "title": paper.title,
-                       "oa_urls": [open_web.url(f"/{paper.seed}.pdf")]})
+        papers.append(
+            {
+                "doi": paper.doi,
+                "title": paper.title,
+                "oa_urls": [open_web.url(f"/{paper.seed}.pdf")],
+            }
+        )
 
-    run = await run_graph(graph, {"papers": papers},
-                          context=context(converter="marker", marker_mode="auto"))
+    run = await run_graph(
+        graph, {"papers": papers}, context=context(converter="marker", marker_mode="auto")
+    )
 
     for paper, outcome in zip(generated, run.output["outcomes"], strict=True):
         assert outcome["status"] == "converted", outcome
@@ -46,7 +52,14 @@ async def test_marker_converts_a_real_two_column_paper(open_web, context):
     open_web.host.add("/acl.pdf", Respond(body=pdf))
     run = await run_graph(
         graph,
-        {"papers": [{"title": "Sparse Information Extraction: Unsupervised Language Models to the Rescue", "oa_urls": [open_web.url("/acl.pdf")]}]},
+        {
+            "papers": [
+                {
+                    "title": "Sparse Information Extraction: Unsupervised Language Models to the Rescue",
+                    "oa_urls": [open_web.url("/acl.pdf")],
+                }
+            ]
+        },
         context=context(converter="marker", marker_mode="text_layer"),
     )
     outcome = run.outcome(0)

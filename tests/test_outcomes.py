@@ -20,15 +20,20 @@ from workflows.research.academic_lit_review.paper_processor.testing.pdfs import 
 from .conftest import run_graph
 
 
-async def test_bad_inputs_each_get_one_outcome(open_web, retrieve_service, make_paper, context, tmp_path):
+async def test_bad_inputs_each_get_one_outcome(
+    open_web, retrieve_service, make_paper, context, tmp_path
+):
     good, html, missing, truncated, challenge, failing, later = (make_paper(s) for s in range(7))
     open_web.host.add("/good.pdf", Respond(body=good.pdf))
-    open_web.host.add("/html.pdf", Respond(body=html_page("Article", "<p>Read online</p>"),
-                                           content_type="application/pdf"))
+    open_web.host.add(
+        "/html.pdf",
+        Respond(body=html_page("Article", "<p>Read online</p>"), content_type="application/pdf"),
+    )
     broken = truncate_pdf(truncated.pdf, tmp_path / "truncated.pdf", keep_fraction=0.4)
     open_web.host.add("/truncated.pdf", Respond(body=broken))
-    open_web.host.add("/challenge.pdf", Respond(body=challenge_page(), status=403,
-                                                content_type="text/html"))
+    open_web.host.add(
+        "/challenge.pdf", Respond(body=challenge_page(), status=403, content_type="text/html")
+    )
     encrypted = write_encrypted_pdf(tmp_path / "enc.pdf", title="Locked")
     open_web.host.add("/encrypted.pdf", Respond(body=encrypted))
     retrieve_service.host.fail(failing.doi, error_code="SOURCE_BLOCKED", error="publisher blocked")
@@ -39,21 +44,34 @@ async def test_bad_inputs_each_get_one_outcome(open_web, retrieve_service, make_
         {"doi": good.doi, "title": good.title, "oa_urls": [open_web.url("/good.pdf")]},
         {"doi": html.doi, "title": html.title, "oa_urls": [open_web.url("/html.pdf")]},
         {"doi": missing.doi, "title": missing.title, "oa_urls": [open_web.url("/gone.pdf")]},
-        {"doi": truncated.doi, "title": truncated.title, "oa_urls": [open_web.url("/truncated.pdf")]},
-        {"doi": challenge.doi, "title": challenge.title, "oa_urls": [open_web.url("/challenge.pdf")]},
+        {
+            "doi": truncated.doi,
+            "title": truncated.title,
+            "oa_urls": [open_web.url("/truncated.pdf")],
+        },
+        {
+            "doi": challenge.doi,
+            "title": challenge.title,
+            "oa_urls": [open_web.url("/challenge.pdf")],
+        },
         {"doi": "10.5555/locked", "title": "Locked", "oa_urls": [open_web.url("/encrypted.pdf")]},
         {"doi": failing.doi, "title": failing.title},  # only retrieve-academic; its job fails
-        {"doi": later.doi, "title": later.title,
-         "oa_urls": [open_web.url("/nope.pdf"), open_web.url("/later.pdf")]},
+        {
+            "doi": later.doi,
+            "title": later.title,
+            "oa_urls": [open_web.url("/nope.pdf"), open_web.url("/later.pdf")],
+        },
         {"title": None, "authors": ["Nobody"]},  # no identifier at all
         {"doi": f"https://doi.org/{good.doi.upper()}", "title": "Same paper, other spelling"},
         {"doi": "not-a-doi", "title": "Malformed"},
         "a string is not a paper",
         {"title": good.title, "year": 2020, "oa_urls": [open_web.url("/good.pdf")]},
     ]
-    run = await run_graph(graph, {"papers": papers},
-                          context=context(retrieve_url=retrieve_service.base_url,
-                                          retrieve_job_timeout_s=20))
+    run = await run_graph(
+        graph,
+        {"papers": papers},
+        context=context(retrieve_url=retrieve_service.base_url, retrieve_job_timeout_s=20),
+    )
     outcomes = run.output["outcomes"]
     assert [o["index"] for o in outcomes] == list(range(len(papers)))
     got = [(o["status"], o["reason"]) for o in outcomes]
@@ -76,38 +94,57 @@ async def test_bad_inputs_each_get_one_outcome(open_web, retrieve_service, make_
     ]
     # What each source did is kept in the outcome, with its own reason.
     first_reasons = [o["tried"][0]["reason"] if o["tried"] else None for o in outcomes[1:6]]
-    assert first_reasons == ["html_page", "http_error", "corrupt_pdf", "html_challenge", "encrypted"]
+    assert first_reasons == [
+        "html_page",
+        "http_error",
+        "corrupt_pdf",
+        "html_challenge",
+        "encrypted",
+    ]
     assert "SOURCE_BLOCKED" in outcomes[6]["message"]
     assert outcomes[7]["tried"][0]["reason"] == "http_error"
     assert outcomes[12]["key"].startswith("title:")
     assert run.output["summary"] == {
-        "total": 13, "converted": 3, "failed": 10,
+        "total": 13,
+        "converted": 3,
+        "failed": 10,
         "by_reason": {"job_failed": 6, "no_identifier": 1, "duplicate": 1, "invalid_input": 2},
     }
     # Every paper that reached acquisition got exactly one terminal event.
     for index in (0, 1, 2, 3, 4, 5, 6, 7, 12):
-        terminal = [e for e in run.events if e["index"] == index and e["stage"] in {"converted", "failed"}]
+        terminal = [
+            e for e in run.events if e["index"] == index and e["stage"] in {"converted", "failed"}
+        ]
         assert len(terminal) == 1, (index, terminal)
     # Nothing partial is left in the store.
     assert list((tmp_path / "workspace" / "tmp").iterdir()) == []
 
 
-async def test_without_retrieve_service_oa_failures_keep_their_reason(open_web, make_paper, context):
+async def test_without_retrieve_service_oa_failures_keep_their_reason(
+    open_web, make_paper, context
+):
     paper = make_paper(1)
-    open_web.host.add("/html.pdf", Respond(body=html_page("Landing", "<p>x</p>"), content_type="text/html"))
+    open_web.host.add(
+        "/html.pdf", Respond(body=html_page("Landing", "<p>x</p>"), content_type="text/html")
+    )
     papers = [
         {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url("/html.pdf")]},
         {"doi": "10.5555/none", "title": "Closed access"},
     ]
     run = await run_graph(graph, {"papers": papers}, context=context())
     assert [(o["stage"], o["reason"]) for o in run.output["outcomes"]] == [
-        ("acquire", "html_page"), ("acquire", "no_open_access")]
+        ("acquire", "html_page"),
+        ("acquire", "no_open_access"),
+    ]
 
 
 async def test_unhealthy_service_fails_fast_with_service_unavailable(retrieve_service, context):
     retrieve_service.host.healthy = False
-    run = await run_graph(graph, {"papers": [{"doi": "10.5555/x", "title": "X"}]},
-                          context=context(retrieve_url=retrieve_service.base_url))
+    run = await run_graph(
+        graph,
+        {"papers": [{"doi": "10.5555/x", "title": "X"}]},
+        context=context(retrieve_url=retrieve_service.base_url),
+    )
     assert run.outcome(0)["reason"] == "service_unavailable"
     assert retrieve_service.host.submissions == []
 
@@ -115,9 +152,11 @@ async def test_unhealthy_service_fails_fast_with_service_unavailable(retrieve_se
 async def test_loopback_urls_are_refused_unless_allowed(open_web, make_paper, context):
     paper = make_paper(2)
     open_web.host.add("/p.pdf", Respond(body=paper.pdf))
-    run = await run_graph(graph, {"papers": [{"doi": paper.doi, "oa_urls": [open_web.url("/p.pdf"),
-                                                                          "file:///etc/passwd"]}]},
-                          context=context(allow_private_hosts=False))
+    run = await run_graph(
+        graph,
+        {"papers": [{"doi": paper.doi, "oa_urls": [open_web.url("/p.pdf"), "file:///etc/passwd"]}]},
+        context=context(allow_private_hosts=False),
+    )
     outcome = run.outcome(0)
     assert outcome["reason"] == "blocked_url"
     assert [a["reason"] for a in outcome["tried"]] == ["blocked_url", "blocked_url"]
@@ -134,15 +173,18 @@ async def test_second_run_does_no_download_or_conversion(open_web, make_paper, c
     for seed in range(3):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     first = await run_graph(graph, {"papers": papers}, context=context())
     requests_after_first = len(open_web.host.requests)
     second = await run_graph(graph, {"papers": papers}, context=context())
 
     assert [o["cached"] for o in first.output["outcomes"]] == [False] * 3
     assert [o["cached"] for o in second.output["outcomes"]] == [True] * 3
-    assert [o["markdown"] for o in second.output["outcomes"]] == \
-        [o["markdown"] for o in first.output["outcomes"]]
+    assert [o["markdown"] for o in second.output["outcomes"]] == [
+        o["markdown"] for o in first.output["outcomes"]
+    ]
     assert len(open_web.host.requests) == requests_after_first
     store = ArtifactStore(tmp_path / "workspace")
     try:

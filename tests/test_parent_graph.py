@@ -21,11 +21,18 @@ class LitReviewState(TypedDict, total=False):
 
 
 def build_corpus(state: LitReviewState) -> dict:
-    return {"corpus": [{"doi": o["doi"], "words": len(o["markdown"].split())}
-                       for o in state["outcomes"] if o["status"] == "converted"]}
+    return {
+        "corpus": [
+            {"doi": o["doi"], "words": len(o["markdown"].split())}
+            for o in state["outcomes"]
+            if o["status"] == "converted"
+        ]
+    }
 
 
-async def test_outcomes_merge_into_parent_and_events_reach_its_stream(open_web, make_paper, context):
+async def test_outcomes_merge_into_parent_and_events_reach_its_stream(
+    open_web, make_paper, context
+):
     parent = StateGraph(LitReviewState, context_schema=Context)
     parent.add_node("full_texts", paper_processor)
     parent.add_node("corpus", build_corpus)
@@ -38,13 +45,17 @@ async def test_outcomes_merge_into_parent_and_events_reach_its_stream(open_web, 
     for seed in range(2):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
 
     subgraph_events = []
     final: dict = {}
     async for namespace, mode, chunk in app.astream(
         {"papers": papers, "outcomes": [{"status": "earlier", "doi": None}]},
-        context=context(), stream_mode=["custom", "updates"], subgraphs=True,
+        context=context(),
+        stream_mode=["custom", "updates"],
+        subgraphs=True,
     ):
         if mode == "custom":
             subgraph_events.append((namespace, chunk))
@@ -53,7 +64,12 @@ async def test_outcomes_merge_into_parent_and_events_reach_its_stream(open_web, 
 
     assert subgraph_events, "no custom events reached the parent stream"
     assert all(ns and ns[0].startswith("full_texts:") for ns, _ in subgraph_events)
-    assert {e["stage"] for _, e in subgraph_events} >= {"queued", "downloaded", "converting", "converted"}
+    assert {e["stage"] for _, e in subgraph_events} >= {
+        "queued",
+        "downloaded",
+        "converting",
+        "converted",
+    }
     assert [c["doi"] for c in final["corpus"]] == [p["doi"] for p in papers]
     assert all(c["words"] > 0 for c in final["corpus"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -12,7 +12,9 @@ import pytest
 from workflows.research.academic_lit_review.paper_processor.acquisition.politeness import (
     retry_after_seconds,
 )
-from workflows.research.academic_lit_review.paper_processor.acquisition.reputation import HostStanding
+from workflows.research.academic_lit_review.paper_processor.acquisition.reputation import (
+    HostStanding,
+)
 from workflows.research.academic_lit_review.paper_processor.graph import graph
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore, HostRecord
 from workflows.research.academic_lit_review.paper_processor.testing.faults import (
@@ -41,8 +43,11 @@ PAIR_JITTER_S = 0.03
 @pytest.fixture
 def three_hosts() -> Iterator[list[Served]]:
     hosts = [OpenWebHost() for _ in range(3)]
-    with serve_loopback(hosts[0].app) as a, serve_loopback(hosts[1].app) as b, \
-            serve_loopback(hosts[2].app) as c:
+    with (
+        serve_loopback(hosts[0].app) as a,
+        serve_loopback(hosts[1].app) as b,
+        serve_loopback(hosts[2].app) as c,
+    ):
         yield [Served(host, url) for host, url in zip(hosts, (a, b, c), strict=True)]
 
 
@@ -51,13 +56,21 @@ def starts(records: list[RequestRecord]) -> list[float]:
 
 
 def polite(context, **overrides):
-    values = dict(source_order=["oa_urls"], host_concurrency=LIMIT, host_min_interval_s=SPACING_S,
-                  calibrated_seconds_per_page=0.0, backoff_base_s=0.05, backoff_max_s=0.2)
+    values = dict(
+        source_order=["oa_urls"],
+        host_concurrency=LIMIT,
+        host_min_interval_s=SPACING_S,
+        calibrated_seconds_per_page=0.0,
+        backoff_base_s=0.05,
+        backoff_max_s=0.2,
+    )
     values.update(overrides)
     return context(**values)
 
 
-async def test_fifty_papers_over_three_hosts_keep_each_hosts_limits(three_hosts, make_paper, context):
+async def test_fifty_papers_over_three_hosts_keep_each_hosts_limits(
+    three_hosts, make_paper, context
+):
     papers, throttled_path = [], None
     for seed in range(50):
         served = three_hosts[seed % 3]
@@ -71,18 +84,22 @@ async def test_fifty_papers_over_three_hosts_keep_each_hosts_limits(three_hosts,
             served.host.add(path, pdf)
         papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [served.url(path)]})
 
-    run = await run_graph(graph, {"papers": papers}, context=polite(context, download_concurrency=8))
+    run = await run_graph(
+        graph, {"papers": papers}, context=polite(context, download_concurrency=8)
+    )
 
     assert [o["status"] for o in run.output["outcomes"]] == ["converted"] * 50
     a, b, c = (served.host for served in three_hosts)
     for host in (a, b, c):
         assert max(r.concurrent_at_start for r in host.requests) <= LIMIT
         times = starts(host.requests)
-        gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+        gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
         assert min(gaps) >= SPACING_S - JITTER_S, gaps
-        pairs = [later - earlier for earlier, later in zip(times, times[2:])]
+        pairs = [later - earlier for earlier, later in zip(times, times[2:], strict=False)]
         assert min(pairs) >= 2 * SPACING_S - PAIR_JITTER_S, pairs
-    assert max(r.concurrent_at_start for r in a.requests + b.requests) == LIMIT  # limits were reached
+    assert (
+        max(r.concurrent_at_start for r in a.requests + b.requests) == LIMIT
+    )  # limits were reached
 
     throttled = [r for r in c.requests if r.status == 429]
     assert len(throttled) == 1 and len(c.records_for(throttled_path)) == 2
@@ -95,30 +112,43 @@ async def test_fifty_papers_over_three_hosts_keep_each_hosts_limits(three_hosts,
         assert during, "a throttled host held up the other hosts"
 
 
-async def test_transient_errors_are_retried_with_backoff_then_given_up(open_web, make_paper, context):
+async def test_transient_errors_are_retried_with_backoff_then_given_up(
+    open_web, make_paper, context
+):
     flaky, broken = make_paper(1), make_paper(2)
     open_web.host.add("/flaky.pdf", FailFirst(2, ErrorStatus(503), Respond(body=flaky.pdf)))
     open_web.host.add("/broken.pdf", ErrorStatus(502))
-    papers = [{"doi": flaky.doi, "title": flaky.title, "oa_urls": [open_web.url("/flaky.pdf")]},
-              {"doi": broken.doi, "title": broken.title, "oa_urls": [open_web.url("/broken.pdf")]}]
-    run = await run_graph(graph, {"papers": papers},
-                          context=polite(context, retry_attempts=3, breaker_failures=10))
+    papers = [
+        {"doi": flaky.doi, "title": flaky.title, "oa_urls": [open_web.url("/flaky.pdf")]},
+        {"doi": broken.doi, "title": broken.title, "oa_urls": [open_web.url("/broken.pdf")]},
+    ]
+    run = await run_graph(
+        graph, {"papers": papers}, context=polite(context, retry_attempts=3, breaker_failures=10)
+    )
 
-    assert run.outcome(0)["status"] == "converted", (run.outcome(0)["message"], run.outcome(0)["tried"])
+    assert run.outcome(0)["status"] == "converted", (
+        run.outcome(0)["message"],
+        run.outcome(0)["tried"],
+    )
     assert len(open_web.host.records_for("/flaky.pdf")) == 3
     assert (run.outcome(1)["status"], run.outcome(1)["reason"]) == ("failed", "http_error")
     assert len(open_web.host.records_for("/broken.pdf")) == 3  # bounded
 
 
-async def test_a_retry_after_beyond_the_cap_pauses_the_host_instead_of_waiting(open_web, make_paper, context):
+async def test_a_retry_after_beyond_the_cap_pauses_the_host_instead_of_waiting(
+    open_web, make_paper, context
+):
     papers = []
     for seed in range(4):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", ErrorStatus(429, retry_after="3600"))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     started = time.monotonic()
-    run = await run_graph(graph, {"papers": papers},
-                          context=polite(context, host_concurrency=1, retry_after_cap_s=5))
+    run = await run_graph(
+        graph, {"papers": papers}, context=polite(context, host_concurrency=1, retry_after_cap_s=5)
+    )
     assert time.monotonic() - started < 60  # far below the 3600 s asked for: nobody waited it out
     assert [o["status"] for o in run.output["outcomes"]] == ["failed"] * 4
     assert len(open_web.host.requests) == 1  # one 429; the others never reached the host
@@ -132,9 +162,16 @@ async def test_consecutive_failures_open_the_hosts_breaker(open_web, make_paper,
     for seed in range(6):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", ErrorStatus(500))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
-    run = await run_graph(graph, {"papers": papers}, context=polite(
-        context, host_concurrency=1, retry_attempts=1, breaker_failures=3, breaker_cooldown_s=60))
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
+    run = await run_graph(
+        graph,
+        {"papers": papers},
+        context=polite(
+            context, host_concurrency=1, retry_attempts=1, breaker_failures=3, breaker_cooldown_s=60
+        ),
+    )
     assert len(open_web.host.requests) == 3
     reasons = sorted(o["tried"][0]["reason"] for o in run.output["outcomes"])
     assert reasons == ["http_error"] * 3 + ["network_error"] * 3
@@ -151,8 +188,11 @@ async def test_a_host_that_served_challenges_yesterday_is_tried_last_today(
     fine.host.add("/b.pdf", Respond(body=paper.pdf))
     ctx = polite(context)
     # Yesterday: the walled host answered with a challenge page.
-    first = await run_graph(graph, {"papers": [{"doi": "10.5555/other", "title": "Other",
-                                                "oa_urls": [walled.url("/a.pdf")]}]}, context=ctx)
+    first = await run_graph(
+        graph,
+        {"papers": [{"doi": "10.5555/other", "title": "Other", "oa_urls": [walled.url("/a.pdf")]}]},
+        context=ctx,
+    )
     assert first.outcome(0)["reason"] == "html_challenge"
     store = ArtifactStore(tmp_path / "workspace")
     try:
@@ -163,19 +203,34 @@ async def test_a_host_that_served_challenges_yesterday_is_tried_last_today(
     before = len(walled.host.requests)
 
     # Today: the walled host is listed first for a paper, yet the other host is asked first.
-    today = await run_graph(graph, {"papers": [{
-        "doi": paper.doi, "title": paper.title,
-        "oa_urls": [walled.url("/b.pdf"), fine.url("/b.pdf")]}]}, context=ctx)
+    today = await run_graph(
+        graph,
+        {
+            "papers": [
+                {
+                    "doi": paper.doi,
+                    "title": paper.title,
+                    "oa_urls": [walled.url("/b.pdf"), fine.url("/b.pdf")],
+                }
+            ]
+        },
+        context=ctx,
+    )
     assert today.outcome(0)["status"] == "converted"
     assert today.outcome(0)["source_url"] == fine.url("/b.pdf")
     assert len(walled.host.requests) == before
 
 
 def test_retry_after_is_read_as_seconds_or_a_date():
-    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
     assert retry_after_seconds("2") == 2.0
-    assert retry_after_seconds(format_datetime(now + timedelta(seconds=90), usegmt=True), now=now) == 90
-    assert retry_after_seconds(format_datetime(now - timedelta(seconds=5), usegmt=True), now=now) == 0
+    assert (
+        retry_after_seconds(format_datetime(now + timedelta(seconds=90), usegmt=True), now=now)
+        == 90
+    )
+    assert (
+        retry_after_seconds(format_datetime(now - timedelta(seconds=5), usegmt=True), now=now) == 0
+    )
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
 
@@ -186,8 +241,9 @@ def test_bad_standing_fades_with_time_and_ends_with_a_success():
     walled = HostRecord("pub:443", challenges=1, last_challenge_at=now - day)
     assert HostStanding(walled).shunned(now, window_s=7 * day)
     assert not HostStanding(walled).shunned(now + 7 * day, window_s=7 * day)
-    served_since = HostRecord("pub:443", successes=1, challenges=1, last_challenge_at=now - day,
-                              last_success_at=now - 60)
+    served_since = HostRecord(
+        "pub:443", successes=1, challenges=1, last_challenge_at=now - day, last_success_at=now - 60
+    )
     assert not HostStanding(served_since).shunned(now, window_s=7 * day)
     throttled = HostRecord("api:443", last_retry_after_at=now - 60, last_retry_after_s=30)
     assert HostStanding(throttled).shunned(now, window_s=7 * day)

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("langgraph.checkpoint.postgres",
-                    reason="the postgres extra is not installed: pip install -e '.[postgres]'")
+pytest.importorskip(
+    "langgraph.checkpoint.postgres",
+    reason="the postgres extra is not installed: pip install -e '.[postgres]'",
+)
 
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond  # noqa: E402
@@ -52,13 +54,30 @@ def backend(request) -> list[str]:
 
 
 def _child(dsn: str, thread: str, papers_file: Path, workspace: Path, *flags: str) -> list[str]:
-    return [sys.executable, "-m", "tests.postgres", "--dsn", dsn, "--thread", thread,
-            "--papers", str(papers_file), "--workspace", str(workspace),
-            "--seconds-per-page", "0.5", *flags]
+    return [
+        sys.executable,
+        "-m",
+        "tests.postgres",
+        "--dsn",
+        dsn,
+        "--thread",
+        thread,
+        "--papers",
+        str(papers_file),
+        "--workspace",
+        str(workspace),
+        "--seconds-per-page",
+        "0.5",
+        *flags,
+    ]
 
 
 def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
-    postgres_dsn, open_web, make_paper, tmp_path, backend  # noqa: F811
+    postgres_dsn,
+    open_web,
+    make_paper,
+    tmp_path,
+    backend,  # noqa: F811
 ):
     import psycopg
 
@@ -66,13 +85,19 @@ def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
     for seed in range(6):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf, delay_s=0.2 * seed))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     papers_file = tmp_path / "papers.json"
     papers_file.write_text(json.dumps(papers))
     workspace = tmp_path / "workspace"
     thread = f"pg-resume-{os.getpid()}-{time.monotonic_ns()}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    }
     if "ray" in backend:
         from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (
             LOOPBACK_ENV,
@@ -80,10 +105,15 @@ def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
 
         env.update(LOOPBACK_ENV)
 
-    first = subprocess.Popen(_child(postgres_dsn, thread, papers_file, workspace, *backend),
-                             cwd=PROJECT_ROOT,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    first = subprocess.Popen(
+        _child(postgres_dsn, thread, papers_file, workspace, *backend),
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     events: list[dict] = []
     try:
         deadline = time.monotonic() + 90
@@ -106,11 +136,18 @@ def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
     # The checkpoint is in Postgres: the thread stopped in the streaming superstep.
     with psycopg.connect(postgres_dsn) as conn:
         (checkpoints,) = conn.execute(
-            "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread,)).fetchone()
+            "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread,)
+        ).fetchone()
     assert checkpoints >= 1
 
-    second = subprocess.run(_child(postgres_dsn, thread, papers_file, workspace, *backend, "--resume"),
-                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    second = subprocess.run(
+        _child(postgres_dsn, thread, papers_file, workspace, *backend, "--resume"),
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     lines = [json.loads(line) for line in second.stdout.splitlines() if line.startswith("{")]
     output = next(line["output"] for line in lines if line["stage"] == "output")
@@ -130,7 +167,10 @@ def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
 
 
 async def test_langgraph_server_with_postgres_checkpointer_and_ray_converters(
-    postgres_dsn, ray_cluster, make_paper, tmp_path  # noqa: F811
+    postgres_dsn,
+    ray_cluster,
+    make_paper,
+    tmp_path,  # noqa: F811
 ):
     """The deployment sketch in miniature: the graph on a LangGraph server whose checkpointer is
     Postgres, converting on Ray actors; the thread's checkpoints are in Postgres."""
@@ -140,7 +180,9 @@ async def test_langgraph_server_with_postgres_checkpointer_and_ray_converters(
     from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (
         LOOPBACK_ENV,
     )
-    from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
+    from workflows.research.academic_lit_review.paper_processor.testing.loopback import (
+        serve_loopback,
+    )
     from workflows.research.academic_lit_review.paper_processor.testing.openweb import OpenWebHost
 
     from . import test_server
@@ -158,45 +200,68 @@ async def test_langgraph_server_with_postgres_checkpointer_and_ray_converters(
         for seed in range(4):
             paper = make_paper(seed)
             host.add(f"/{seed}.pdf", Respond(body=paper.pdf))
-            papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [f"{web}/{seed}.pdf"]})
+            papers.append(
+                {"doi": paper.doi, "title": paper.title, "oa_urls": [f"{web}/{seed}.pdf"]}
+            )
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAPER_PROCESSOR_")}
         env.update(test_server.OFFLINE_ENV)
         env.update(LOOPBACK_ENV)
-        env.update({
-            "POSTGRES_URI": postgres_dsn,
-            "PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS": "1",
-            "PAPER_PROCESSOR_WORKSPACE": str(tmp_path / "workspace"),
-            "PAPER_PROCESSOR_CONVERTER": "calibrated",
-            "PAPER_PROCESSOR_SOURCE_ORDER": '["oa_urls"]',
-            "PAPER_PROCESSOR_HOST_MIN_INTERVAL_S": "0",
-            "PAPER_PROCESSOR_CONVERSION_BACKEND": "ray",
-            "PAPER_PROCESSOR_RAY_ADDRESS": cluster.address,
-        })
+        env.update(
+            {
+                "POSTGRES_URI": postgres_dsn,
+                "PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS": "1",
+                "PAPER_PROCESSOR_WORKSPACE": str(tmp_path / "workspace"),
+                "PAPER_PROCESSOR_CONVERTER": "calibrated",
+                "PAPER_PROCESSOR_SOURCE_ORDER": '["oa_urls"]',
+                "PAPER_PROCESSOR_HOST_MIN_INTERVAL_S": "0",
+                "PAPER_PROCESSOR_CONVERSION_BACKEND": "ray",
+                "PAPER_PROCESSOR_RAY_ADDRESS": cluster.address,
+            }
+        )
         log = tmp_path / "server.log"
         with log.open("wb") as log_file:
             server = subprocess.Popen(
-                [test_server.LANGGRAPH, "dev", "--no-browser", "--no-reload", "--port",
-                 str(test_server._free_port()), "--config", str(config_path)],
-                cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    test_server.LANGGRAPH,
+                    "dev",
+                    "--no-browser",
+                    "--no-reload",
+                    "--port",
+                    str(test_server._free_port()),
+                    "--config",
+                    str(config_path),
+                ],
+                cwd=tmp_path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             url = test_server._wait_until_ready(server, log)
             client = langgraph_sdk.get_client(url=url)
             thread = await client.threads.create()
             output = await client.runs.wait(
-                thread["thread_id"], "paper_processor", input={"papers": papers},
+                thread["thread_id"],
+                "paper_processor",
+                input={"papers": papers},
                 context={"calibrated_seconds_per_page": 0.2, "conversion_workers": 2},
-                raise_error=True)
+                raise_error=True,
+            )
         finally:
             test_server._stop(server)
         # The conversions ran on the cluster's converter actors.
         actor_logs = Path(cluster.temp_dir, "session_latest", "logs").glob("worker-*.out")
-        assert any(":actor_name:ConverterActor" in p.read_text(errors="replace") for p in actor_logs)
+        assert any(
+            ":actor_name:ConverterActor" in p.read_text(errors="replace") for p in actor_logs
+        )
     server_log = log.read_text(errors="replace")
     assert [o["status"] for o in output["outcomes"]] == ["converted"] * 4, server_log[-3000:]
     assert "BlockingError" not in server_log, server_log[-4000:]
     assert "Configuring custom checkpointer" in server_log
     with psycopg.connect(postgres_dsn) as conn:
-        (checkpoints,) = conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s",
-                                      (thread["thread_id"],)).fetchone()
+        (checkpoints,) = conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread["thread_id"],)
+        ).fetchone()
     assert checkpoints >= 3  # input, after prepare, after the streaming superstep, after finalize

@@ -56,29 +56,40 @@ def ray_context(context, ray_cluster):
 
 async def test_streaming_scenario_on_ray(open_web, retrieve_service, make_paper, ray_context):
     await streaming.test_first_conversion_starts_before_the_slowest_download_finishes(
-        open_web, retrieve_service, make_paper, ray_context)
+        open_web, retrieve_service, make_paper, ray_context
+    )
 
 
 async def test_relevance_order_on_ray(open_web, make_paper, ray_context):
-    await streaming.test_waiting_papers_convert_most_relevant_first(open_web, make_paper, ray_context)
+    await streaming.test_waiting_papers_convert_most_relevant_first(
+        open_web, make_paper, ray_context
+    )
 
 
-async def test_crashing_and_hanging_documents_fail_alone_on_ray(open_web, make_paper, ray_context, tmp_path):
+async def test_crashing_and_hanging_documents_fail_alone_on_ray(
+    open_web, make_paper, ray_context, tmp_path
+):
     await isolation.test_crashing_and_hanging_documents_fail_alone(
-        open_web, make_paper, ray_context, tmp_path)
+        open_web, make_paper, ray_context, tmp_path
+    )
 
 
 async def test_long_documents_in_page_ranges_on_ray(open_web, make_paper, ray_context, tmp_path):
     await isolation.test_workers_are_recycled_and_long_documents_go_in_page_ranges(
-        open_web, make_paper, ray_context, tmp_path)
+        open_web, make_paper, ray_context, tmp_path
+    )
 
 
-async def test_killing_an_actor_mid_conversion_loses_no_paper(open_web, make_paper, ray_context, tmp_path):
+async def test_killing_an_actor_mid_conversion_loses_no_paper(
+    open_web, make_paper, ray_context, tmp_path
+):
     papers = []
     for seed in range(8):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     ctx = ray_context(conversion_workers=2, calibrated_seconds_per_page=1.0)
     killed: list[str] = []
     events: list[dict] = []
@@ -96,8 +107,9 @@ async def test_killing_an_actor_mid_conversion_loses_no_paper(open_web, make_pap
     with anyio.fail_after(120):
         async with anyio.create_task_group() as tg:
             tg.start_soon(kill_when_busy)
-            async for mode, chunk in graph.astream({"papers": papers}, context=ctx,
-                                                   stream_mode=["custom", "updates"]):
+            async for mode, chunk in graph.astream(
+                {"papers": papers}, context=ctx, stream_mode=["custom", "updates"]
+            ):
                 if mode == "custom":
                     events.append(chunk)
                 elif "finalize" in chunk:
@@ -133,29 +145,39 @@ async def test_an_actor_killed_while_it_holds_a_document_is_replaced_and_the_doc
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(kill_the_busy_actor)
-            done = await pool.convert(Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / "1.md"), pages=1))
+            done = await pool.convert(
+                Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / "1.md"), pages=1)
+            )
     assert done.pages == 1 and (tmp_path / "1.md").read_text().startswith("# ")
     assert (pool.retried, pool.worker_starts) == (1, 2)
 
 
-async def test_in_flight_work_is_bounded_by_the_actors_and_actors_are_recycled(ray_cluster, make_paper, tmp_path):
+async def test_in_flight_work_is_bounded_by_the_actors_and_actors_are_recycled(
+    ray_cluster, make_paper, tmp_path
+):
     paper = make_paper(3)
     spec = WorkerSpec(converter="calibrated", mode="text_layer", seconds_per_page=0.1)
-    async with RayConverterPool(spec, workers=1, timeout_s=30, address=ray_cluster,
-                                max_docs_per_worker=2) as pool:
+    async with RayConverterPool(
+        spec, workers=1, timeout_s=30, address=ray_cluster, max_docs_per_worker=2
+    ) as pool:
         async with anyio.create_task_group() as tg:
             for number in range(5):  # five callers at once, one actor
-                tg.start_soon(pool.convert, Job(pdf_path=str(paper.pdf),
-                                                out_path=str(tmp_path / f"{number}.md"), pages=1))
+                tg.start_soon(
+                    pool.convert,
+                    Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / f"{number}.md"), pages=1),
+                )
         starts = pool.worker_starts
     assert pool.peak_in_flight == 1  # the other four waited on the driver, not in the cluster
     assert starts == 3  # documents 1-2, 3-4, 5
     assert all((tmp_path / f"{n}.md").exists() for n in range(5))
 
 
-async def test_inference_url_reaches_every_actor_and_the_mode_probe(ray_cluster, inference_server, make_paper, tmp_path):  # noqa: F811
-    decision = await decide_mode_on_cluster("auto", inference_server, address=ray_cluster,
-                                            num_cpus=1, num_gpus=0)
+async def test_inference_url_reaches_every_actor_and_the_mode_probe(
+    ray_cluster, inference_server, make_paper, tmp_path
+):  # noqa: F811
+    decision = await decide_mode_on_cluster(
+        "auto", inference_server, address=ray_cluster, num_cpus=1, num_gpus=0
+    )
     assert (decision.mode, decision.inference_url) == ("full", inference_server)
     spec = WorkerSpec(converter="calibrated", mode="full", inference_url=inference_server)
     async with RayConverterPool(spec, workers=2, timeout_s=30, address=ray_cluster) as pool:
@@ -171,7 +193,9 @@ async def test_a_document_that_fails_in_the_converter_fails_alone(ray_cluster, t
     spec = WorkerSpec(converter="faulty", mode="text_layer")
     async with RayConverterPool(spec, workers=1, timeout_s=30, address=ray_cluster) as pool:
         with pytest.raises(ConversionFailed) as failed:
-            await pool.convert(Job(pdf_path=str(tmp_path / "missing.pdf"), out_path=str(tmp_path / "x.md")))
+            await pool.convert(
+                Job(pdf_path=str(tmp_path / "missing.pdf"), out_path=str(tmp_path / "x.md"))
+            )
         assert failed.value.reason.value == "conversion_failed"
         assert pool.worker_starts == 1  # the actor survives a Python exception
 
@@ -179,8 +203,9 @@ async def test_a_document_that_fails_in_the_converter_fails_alone(ray_cluster, t
 async def test_actors_the_cluster_cannot_place_are_a_configuration_error(ray_cluster):
     spec = WorkerSpec(converter="calibrated", mode="text_layer")
     with pytest.raises(ConfigurationError, match="did not start within 3 s.*1 GPU"):
-        async with RayConverterPool(spec, workers=1, timeout_s=30, address=ray_cluster,
-                                    num_gpus=1, start_timeout_s=3) as pool:
+        async with RayConverterPool(
+            spec, workers=1, timeout_s=30, address=ray_cluster, num_gpus=1, start_timeout_s=3
+        ) as pool:
             await pool.convert(Job(pdf_path="/nonexistent.pdf", out_path="/nonexistent.md"))
     await _no_actors_left()
 
@@ -193,11 +218,17 @@ async def test_real_marker_converts_in_a_ray_actor(open_web, make_paper, ray_con
     papers = []
     for paper in generated:
         open_web.host.add(f"/{paper.seed}.pdf", Respond(body=paper.pdf))
-        papers.append({"doi": paper.doi, "title": paper.title,
-                       "oa_urls": [open_web.url(f"/{paper.seed}.pdf")]})
+        papers.append(
+            {
+                "doi": paper.doi,
+                "title": paper.title,
+                "oa_urls": [open_web.url(f"/{paper.seed}.pdf")],
+            }
+        )
     with anyio.fail_after(180):
-        run = await run_graph(graph, {"papers": papers},
-                              context=ray_context(converter="marker", marker_mode="auto"))
+        run = await run_graph(
+            graph, {"papers": papers}, context=ray_context(converter="marker", marker_mode="auto")
+        )
     for paper, outcome in zip(generated, run.output["outcomes"], strict=True):
         assert outcome["status"] == "converted", outcome
         assert (outcome["converter"], outcome["mode"]) == ("marker", "text_layer")
@@ -211,6 +242,9 @@ async def _no_actors_left() -> None:
 
 
 def _converter_actors() -> list[str]:
-    return sorted(a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-                  if a["namespace"] == ray_backend.NAMESPACE
-                  and a["name"].startswith(ray_backend.ACTOR_PREFIX))
+    return sorted(
+        a["name"]
+        for a in ray.util.list_named_actors(all_namespaces=True)
+        if a["namespace"] == ray_backend.NAMESPACE
+        and a["name"].startswith(ray_backend.ACTOR_PREFIX)
+    )

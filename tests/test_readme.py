@@ -19,6 +19,7 @@ def test_readme_configuration_table_matches_the_context_schema():
 
 def test_readme_starts_with_the_two_commands():
     text = README.read_text(encoding="utf-8")
-    first_commands = [line.split("#")[0].strip() for line in text.splitlines()
-                      if line.startswith("make ")][:2]
+    first_commands = [
+        line.split("#")[0].strip() for line in text.splitlines() if line.startswith("make ")
+    ][:2]
     assert first_commands == ["make demo", "make test"]

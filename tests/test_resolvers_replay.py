@@ -60,7 +60,8 @@ HTTP = SHARED_DATA / "http"
 PAPIS = HTTP / "papis+papis"
 PAPERQA = HTTP / "Future-House+paper-qa"
 pytestmark = pytest.mark.skipif(
-    not HTTP.is_dir(), reason=f"recorded HTTP answers not available ({HTTP} is absent)")
+    not HTTP.is_dir(), reason=f"recorded HTTP answers not available ({HTTP} is absent)"
+)
 pytest.importorskip("yaml", reason="reading vcrpy cassettes needs PyYAML")
 
 
@@ -84,17 +85,27 @@ def two_hosts() -> Iterator[tuple[Served, Served]]:
 
 
 def replayed(context, index: Served, **overrides):
-    values = dict(source_order=list(DEFAULT_SOURCE_ORDER), unpaywall_base=index.base_url, openalex_base=index.base_url,
-                  crossref_base=index.base_url, doi_resolver_base=index.base_url,
-                  contact_email="librarian@example.org", host_min_interval_s=0.0,
-                  calibrated_seconds_per_page=0.0)
+    values = dict(
+        source_order=list(DEFAULT_SOURCE_ORDER),
+        unpaywall_base=index.base_url,
+        openalex_base=index.base_url,
+        crossref_base=index.base_url,
+        doi_resolver_base=index.base_url,
+        contact_email="librarian@example.org",
+        host_min_interval_s=0.0,
+        calibrated_seconds_per_page=0.0,
+    )
     values.update(overrides)
     return context(**values)
 
 
 def paper_pdf(tmp_path: Path, name: str, title: str) -> Path:
-    return write_paper_pdf(tmp_path / name, title=title, authors=["A. Author"],
-                           paragraphs=["1 Introduction. The study as recorded."])
+    return write_paper_pdf(
+        tmp_path / name,
+        title=title,
+        authors=["A. Author"],
+        paragraphs=["1 Introduction. The study as recorded."],
+    )
 
 
 # -- papis landing pages ---------------------------------------------------------------------
@@ -131,32 +142,51 @@ async def test_papis_pages_through_the_graph(two_hosts, context, tmp_path):
     _, publisher = two_hosts
     papers = []
     # Landing pages whose citation_pdf_url leads (rewritten to loopback) to a PDF of the paper.
-    for name, origin in [("ACL_2021.naacl-main.208", "https://aclanthology.org"),
-                         ("Fallback_kobv", "https://opus4.kobv.de"),
-                         ("SpringerLink_BF02727953", "https://link.springer.com")]:
+    for name, origin in [
+        ("ACL_2021.naacl-main.208", "https://aclanthology.org"),
+        ("Fallback_kobv", "https://opus4.kobv.de"),
+        ("SpringerLink_BF02727953", "https://link.springer.com"),
+    ]:
         expected = json.loads((PAPIS / f"{name}_Out.json").read_text())
         rewrite = {origin: publisher.base_url}
-        publisher.host.add(f"/{name}", serve_page((PAPIS / f"{name}.html").read_bytes(), rewrite=rewrite))
+        publisher.host.add(
+            f"/{name}", serve_page((PAPIS / f"{name}.html").read_bytes(), rewrite=rewrite)
+        )
         pdf_path = expected["pdf_url"].removeprefix(origin)
-        publisher.host.add(pdf_path, Respond(body=paper_pdf(tmp_path, f"{name}.pdf", expected["title"])))
+        publisher.host.add(
+            pdf_path, Respond(body=paper_pdf(tmp_path, f"{name}.pdf", expected["title"]))
+        )
         papers.append({"title": expected["title"], "oa_urls": [publisher.url(f"/{name}")]})
     # Cloudflare walls, as a 200 and as a 403.
     for status, name in [(200, "ACS_acscombsci.5b00087"), (403, "TFOnline_00268976.2013.788745")]:
-        publisher.host.add(f"/{name}", serve_page((PAPIS / f"{name}.html").read_bytes(), status=status))
+        publisher.host.add(
+            f"/{name}", serve_page((PAPIS / f"{name}.html").read_bytes(), status=status)
+        )
         papers.append({"title": f"Walled {name}", "oa_urls": [publisher.url(f"/{name}")]})
     # The PeerJ article page: its PDF is gone, the page itself is the article.
     peerj = json.loads((PAPIS / "Fallback_peerj_Out.json").read_text())
-    publisher.host.add("/peerj", serve_page((PAPIS / "Fallback_peerj.html").read_bytes(),
-                                            rewrite={"https://peerj.com": publisher.base_url}))
-    papers.append({"title": peerj["title"], "doi": peerj["doi"], "oa_urls": [publisher.url("/peerj")]})
+    publisher.host.add(
+        "/peerj",
+        serve_page(
+            (PAPIS / "Fallback_peerj.html").read_bytes(),
+            rewrite={"https://peerj.com": publisher.base_url},
+        ),
+    )
+    papers.append(
+        {"title": peerj["title"], "doi": peerj["doi"], "oa_urls": [publisher.url("/peerj")]}
+    )
 
-    run = await run_graph(graph, {"papers": papers},
-                          context=context(source_order=["oa_urls"], host_min_interval_s=0.0,
-                                          calibrated_seconds_per_page=0.0))
+    run = await run_graph(
+        graph,
+        {"papers": papers},
+        context=context(
+            source_order=["oa_urls"], host_min_interval_s=0.0, calibrated_seconds_per_page=0.0
+        ),
+    )
     outcomes = run.output["outcomes"]
     assert [(o["status"], o["reason"], o["converter"]) for o in outcomes] == [
-        ("converted", None, "calibrated")] * 3 + [("failed", "html_challenge", None)] * 2 + [
-        ("converted", None, "html")]
+        ("converted", None, "calibrated")
+    ] * 3 + [("failed", "html_challenge", None)] * 2 + [("converted", None, "html")]
     for outcome in outcomes[:3]:
         assert [a["reason"] for a in outcome["tried"]] == ["html_page", None]
         assert outcome["tried"][1]["detail"].startswith("PDF link of ")
@@ -165,8 +195,10 @@ async def test_papis_pages_through_the_graph(two_hosts, context, tmp_path):
 
 # -- Unpaywall, OpenAlex, Crossref -------------------------------------------------------------
 PNAS_DOI = "10.1073/pnas.1414271111"
-PNAS_TITLE = ("Developing functional musculoskeletal tissues through hypoxia and lysyl"
-              " oxidase-induced collagen cross-linking")
+PNAS_TITLE = (
+    "Developing functional musculoskeletal tissues through hypoxia and lysyl"
+    " oxidase-induced collagen cross-linking"
+)
 
 
 def test_recorded_unpaywall_and_crossref_answers_become_candidates():
@@ -174,25 +206,39 @@ def test_recorded_unpaywall_and_crossref_answers_become_candidates():
     unpaywall = find_recorded(cassette, "api.unpaywall.org/v2/").json()
     assert [c.url for c in unpaywall_candidates(unpaywall)][:2] == [
         "https://www.pnas.org/content/pnas/111/45/E4832.full.pdf",
-        "https://doi.org/10.1073/pnas.1414271111"]
+        "https://doi.org/10.1073/pnas.1414271111",
+    ]
     crossref = find_recorded(cassette, "api.crossref.org/works/10.1073%2Fpnas.1414271111?").json()
     assert [c.url for c in crossref_candidates(crossref)] == [
-        "https://pnas.org/doi/pdf/10.1073/pnas.1414271111"]
-    plos = find_recorded(load_cassette(HTTP / "sckott+habanero" / "test_works_with_one_id.yaml"),
-                         "journal.pone.0033693").json()
-    assert [c.url for c in crossref_candidates(plos)] == ["http://dx.plos.org/10.1371/journal.pone.0033693"]
+        "https://pnas.org/doi/pdf/10.1073/pnas.1414271111"
+    ]
+    plos = find_recorded(
+        load_cassette(HTTP / "sckott+habanero" / "test_works_with_one_id.yaml"),
+        "journal.pone.0033693",
+    ).json()
+    assert [c.url for c in crossref_candidates(plos)] == [
+        "http://dx.plos.org/10.1371/journal.pone.0033693"
+    ]
 
 
 async def test_unpaywall_answer_replayed_leads_to_the_pdf(two_hosts, context, tmp_path):
     index, publisher = two_hosts
-    recorded = find_recorded(load_cassette(PAPERQA / "test_doi_search[paper_attributes4].yaml"),
-                             "api.unpaywall.org/v2/")
+    recorded = find_recorded(
+        load_cassette(PAPERQA / "test_doi_search[paper_attributes4].yaml"), "api.unpaywall.org/v2/"
+    )
     assert recorded.encoding == "gzip"  # served gzip-encoded, as recorded
-    index.host.add(f"/v2/{PNAS_DOI}", replay(recorded, rewrite={"https://www.pnas.org": publisher.base_url}))
-    publisher.host.add("/content/pnas/111/45/E4832.full.pdf",
-                       Respond(body=paper_pdf(tmp_path, "pnas.pdf", PNAS_TITLE)))
-    run = await run_graph(graph, {"papers": [{"doi": PNAS_DOI, "title": PNAS_TITLE}]},
-                          context=replayed(context, index, source_order=["unpaywall"]))
+    index.host.add(
+        f"/v2/{PNAS_DOI}", replay(recorded, rewrite={"https://www.pnas.org": publisher.base_url})
+    )
+    publisher.host.add(
+        "/content/pnas/111/45/E4832.full.pdf",
+        Respond(body=paper_pdf(tmp_path, "pnas.pdf", PNAS_TITLE)),
+    )
+    run = await run_graph(
+        graph,
+        {"papers": [{"doi": PNAS_DOI, "title": PNAS_TITLE}]},
+        context=replayed(context, index, source_order=["unpaywall"]),
+    )
     outcome = run.outcome(0)
     assert outcome["status"] == "converted"
     assert outcome["source_url"] == publisher.url("/content/pnas/111/45/E4832.full.pdf")
@@ -203,8 +249,10 @@ async def test_unpaywall_answer_replayed_leads_to_the_pdf(two_hosts, context, tm
 
 OPENALEX_CASES = {
     "oa-in-openalex1": ("10.1021/acs.jctc.5b00178", ["https://www.osti.gov/biblio/1329576"]),
-    "oa-in-openalex2": ("10.1093/nar/gkw1164",
-                        ["https://academic.oup.com/nar/article-pdf/45/1/311/9249485/gkw1164.pdf"]),
+    "oa-in-openalex2": (
+        "10.1093/nar/gkw1164",
+        ["https://academic.oup.com/nar/article-pdf/45/1/311/9249485/gkw1164.pdf"],
+    ),
     "not-oa-in-openalex": ("10.1002/wrna.1370", "knows no open-access copy"),
     "not-in-openalex": ("10.1046/j.1365-2699.2003.00795", "does not know the DOI"),
 }
@@ -236,9 +284,11 @@ async def test_openalex_attempts_never_record_the_api_key(two_hosts, context):
     index, _ = two_hosts
     recorded = load_cassette(PAPERQA / "test_does_openalex_work[not-oa-in-openalex].yaml")[0]
     index.host.add("/works/doi:10.1002/wrna.1370", replay(recorded))
-    run = await run_graph(graph, {"papers": [{"doi": "10.1002/wrna.1370", "title": "RNA"}]},
-                          context=replayed(context, index, source_order=["openalex"],
-                                           openalex_api_key="secret-key"))
+    run = await run_graph(
+        graph,
+        {"papers": [{"doi": "10.1002/wrna.1370", "title": "RNA"}]},
+        context=replayed(context, index, source_order=["openalex"], openalex_api_key="secret-key"),
+    )
     outcome = run.outcome(0)
     assert (outcome["reason"], outcome["tried"][0]["source"]) == ("no_open_access", "openalex")
     assert "secret-key" not in json.dumps(outcome) and "librarian" not in json.dumps(outcome)
@@ -247,20 +297,27 @@ async def test_openalex_attempts_never_record_the_api_key(two_hosts, context):
 # -- doi.org and arXiv ----------------------------------------------------------------------
 async def test_recorded_doi_redirect_gives_the_landing_page(two_hosts, context, tmp_path):
     index, publisher = two_hosts
-    recorded = find_recorded(load_cassette(HTTP / "sckott+habanero" / "test_content_negotiation.yaml"),
-                             "https://doi.org/")
+    recorded = find_recorded(
+        load_cassette(HTTP / "sckott+habanero" / "test_content_negotiation.yaml"),
+        "https://doi.org/",
+    )
     assert recorded.status == 302
-    index.host.add("/10.1126/science.169.3946.635",
-                   replay(recorded, rewrite={"https://api.crossref.org": publisher.base_url}))
+    index.host.add(
+        "/10.1126/science.169.3946.635",
+        replay(recorded, rewrite={"https://api.crossref.org": publisher.base_url}),
+    )
     ctx = replayed(context, index)
     store = ArtifactStore(tmp_path / "ws")
     try:
         async with open_web(ctx, store) as web:
             found = await RESOLVERS["doi_landing"].find(
-                Paper(doi="10.1126/science.169.3946.635"), web, ResolverConfig.from_context(ctx))
+                Paper(doi="10.1126/science.169.3946.635"), web, ResolverConfig.from_context(ctx)
+            )
     finally:
         store.close()
-    assert [c.url for c in found] == [publisher.url("/v1/works/10.1126%2Fscience.169.3946.635/transform")]
+    assert [c.url for c in found] == [
+        publisher.url("/v1/works/10.1126%2Fscience.169.3946.635/transform")
+    ]
     assert publisher.host.requests == []  # located, not fetched: its host is judged first
 
 
@@ -280,14 +337,22 @@ def test_recorded_arxiv_entries_name_the_pdf_urls_we_build():
 async def test_arxiv_ids_and_arxiv_dois_reach_the_arxiv_pdf(two_hosts, context, tmp_path):
     arxiv, _ = two_hosts
     capture = load_arxiv_capture(
-        HTTP / "lukasschwab+arxiv.py" / "id_astro-ph_0601001_s0_m100_3150dca9dc76.json")
+        HTTP / "lukasschwab+arxiv.py" / "id_astro-ph_0601001_s0_m100_3150dca9dc76.json"
+    )
     title = re.findall(r"<title>([^<]+)</title>", capture.text())[1]
     arxiv.host.add("/pdf/astro-ph/0601001v1", Respond(body=paper_pdf(tmp_path, "astro.pdf", title)))
     second = paper_pdf(tmp_path, "cl.pdf", "A Study Posted With an arXiv DOI Only")
     arxiv.host.add("/pdf/2104.12255v1", Respond(body=second))
-    papers = [{"arxiv_id": "astro-ph/0601001v1", "title": title},
-              {"doi": "10.48550/arXiv.2104.12255v1", "title": "A Study Posted With an arXiv DOI Only"}]
-    run = await run_graph(graph, {"papers": papers}, context=replayed(
-        context, arxiv, arxiv_base=arxiv.base_url, source_order=["arxiv"]))
+    papers = [
+        {"arxiv_id": "astro-ph/0601001v1", "title": title},
+        {"doi": "10.48550/arXiv.2104.12255v1", "title": "A Study Posted With an arXiv DOI Only"},
+    ]
+    run = await run_graph(
+        graph,
+        {"papers": papers},
+        context=replayed(context, arxiv, arxiv_base=arxiv.base_url, source_order=["arxiv"]),
+    )
     assert [(o["status"], o["tried"][-1]["source"]) for o in run.output["outcomes"]] == [
-        ("converted", "arxiv"), ("converted", "arxiv")]
+        ("converted", "arxiv"),
+        ("converted", "arxiv"),
+    ]

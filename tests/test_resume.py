@@ -18,7 +18,9 @@ def _serve_papers(open_web, make_paper, count: int) -> list[dict]:
     for seed in range(count):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf, delay_s=0.15 * seed))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     return papers
 
 
@@ -33,15 +35,18 @@ def _assert_each_converted_once(workspace, papers: list[dict]) -> None:
         store.close()
 
 
-async def test_cancelled_run_resumes_without_repeating_work(open_web, make_paper, context, tmp_path):
+async def test_cancelled_run_resumes_without_repeating_work(
+    open_web, make_paper, context, tmp_path
+):
     papers = _serve_papers(open_web, make_paper, 8)
     ctx = context(calibrated_seconds_per_page=0.3)
     config = {"configurable": {"thread_id": "cancelled"}}
     async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "checkpoints.sqlite")) as saver:
         graph = build_graph().compile(checkpointer=saver)
         converted = 0
-        async for mode, chunk in graph.astream({"papers": papers}, context=ctx, config=config,
-                                               stream_mode=["custom", "updates"]):
+        async for mode, chunk in graph.astream(
+            {"papers": papers}, context=ctx, config=config, stream_mode=["custom", "updates"]
+        ):
             if mode == "custom" and chunk["stage"] == "converted":
                 converted += 1
                 if converted == 2:
@@ -57,15 +62,21 @@ async def test_cancelled_run_resumes_without_repeating_work(open_web, make_paper
     _assert_each_converted_once(tmp_path / "workspace", papers)
 
 
-async def test_failed_run_resumes_after_the_configuration_is_fixed(open_web, make_paper, context, tmp_path):
+async def test_failed_run_resumes_after_the_configuration_is_fixed(
+    open_web, make_paper, context, tmp_path
+):
     papers = _serve_papers(open_web, make_paper, 4)
     config = {"configurable": {"thread_id": "failed"}}
     async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "checkpoints.sqlite")) as saver:
         graph = build_graph().compile(checkpointer=saver)
         # Full marker forced on a machine without models: a systemic failure, raised up front.
         with pytest.raises(ConfigurationError, match="models cannot run"):
-            await run_graph(graph, {"papers": papers}, config=config,
-                            context=context(converter="marker", marker_mode="full"))
+            await run_graph(
+                graph,
+                {"papers": papers},
+                config=config,
+                context=context(converter="marker", marker_mode="full"),
+            )
         resumed = await run_graph(graph, None, context=context(), config=config)
 
     assert [o["status"] for o in resumed.output["outcomes"]] == ["converted"] * 4

@@ -46,7 +46,9 @@ pytest.importorskip("langgraph_api", reason="langgraph dev needs langgraph-cli[i
 langgraph_sdk = pytest.importorskip("langgraph_sdk")
 
 ROOT = Path(__file__).resolve().parents[1]
-LANGGRAPH = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which("langgraph")
+LANGGRAPH = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
+    "langgraph"
+)
 GRAPHS = ("paper_processor", "lit_review")
 STARTUP_TIMEOUT_S = 60.0
 RUN_TIMEOUT_S = 90.0
@@ -80,15 +82,21 @@ class Server:
             seed = next(self.seeds)
             title, paragraphs = paper_text(seed)
             doi = f"10.5555/server.{seed}"
-            pdf = write_paper_pdf(self.pdfs / f"{seed}.pdf", title=title, authors=["Ada Lovelace"],
-                                  paragraphs=paragraphs, doi=doi)
+            pdf = write_paper_pdf(
+                self.pdfs / f"{seed}.pdf",
+                title=title,
+                authors=["Ada Lovelace"],
+                paragraphs=paragraphs,
+                doi=doi,
+            )
             if position >= count - retrieved:
                 self.retrieve.hold(doi, pdf, ready_after_s=0.3)
                 papers.append({"doi": doi, "title": title})
             else:
                 self.open_web.add(f"/{seed}.pdf", Respond(body=pdf))
-                papers.append({"doi": doi, "title": title,
-                               "oa_urls": [f"{self.open_web_url}/{seed}.pdf"]})
+                papers.append(
+                    {"doi": doi, "title": title, "oa_urls": [f"{self.open_web_url}/{seed}.pdf"]}
+                )
         return papers
 
     def conversions(self, papers: list[dict]) -> list[int]:
@@ -130,10 +138,14 @@ def _server_config(folder: Path) -> Path:
     """
     config = json.loads((ROOT / "langgraph.json").read_text())
     assert set(GRAPHS) <= set(config["graphs"]), config["graphs"]
-    config["dependencies"] = [str((ROOT / dep).resolve()) if dep.startswith(".") else dep
-                              for dep in config["dependencies"]]
-    config["graphs"] = {name: str((ROOT / spec).resolve()) if spec.startswith(".") else spec
-                        for name, spec in config["graphs"].items()}
+    config["dependencies"] = [
+        str((ROOT / dep).resolve()) if dep.startswith(".") else dep
+        for dep in config["dependencies"]
+    ]
+    config["graphs"] = {
+        name: str((ROOT / spec).resolve()) if spec.startswith(".") else spec
+        for name, spec in config["graphs"].items()
+    }
     path = folder / "langgraph.json"
     path.write_text(json.dumps(config))
     return path
@@ -146,7 +158,8 @@ def _wait_until_ready(process: subprocess.Popen, log: Path) -> str:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"langgraph dev exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+                f"langgraph dev exited with {process.returncode}:\n{log.read_text()[-4000:]}"
+            )
         text = _ANSI.sub("", log.read_text(errors="replace"))
         if url is None and (match := _API_URL.search(text)):
             url = match[1]
@@ -157,7 +170,9 @@ def _wait_until_ready(process: subprocess.Popen, log: Path) -> str:
             except httpx.TransportError:
                 pass
         time.sleep(0.1)
-    raise TimeoutError(f"langgraph dev not ready in {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
+    raise TimeoutError(
+        f"langgraph dev not ready in {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-4000:]}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -185,28 +200,43 @@ def server(tmp_path_factory) -> Iterator[Server]:
     with serve_loopback(open_web.app) as open_web_url, serve_loopback(retrieve.app) as retrieve_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAPER_PROCESSOR_")}
         env.update(OFFLINE_ENV)
-        env.update({
-            "PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS": "1",
-            "PAPER_PROCESSOR_WORKSPACE": str(tmp / "workspace"),
-            "PAPER_PROCESSOR_CONVERTER": "calibrated",
-            "PAPER_PROCESSOR_RETRIEVE_URL": retrieve_url,
-            "PAPER_PROCESSOR_RETRIEVE_POLL_INTERVAL_S": "0.2",
-            # Only the routes the fakes answer (arXiv, DOI landing pages, ... are on the internet).
-            "PAPER_PROCESSOR_SOURCE_ORDER": '["oa_urls"]',
-            "PAPER_PROCESSOR_HOST_MIN_INTERVAL_S": "0",
-        })
+        env.update(
+            {
+                "PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS": "1",
+                "PAPER_PROCESSOR_WORKSPACE": str(tmp / "workspace"),
+                "PAPER_PROCESSOR_CONVERTER": "calibrated",
+                "PAPER_PROCESSOR_RETRIEVE_URL": retrieve_url,
+                "PAPER_PROCESSOR_RETRIEVE_POLL_INTERVAL_S": "0.2",
+                # Only the routes the fakes answer (arXiv, DOI landing pages, ... are on the internet).
+                "PAPER_PROCESSOR_SOURCE_ORDER": '["oa_urls"]',
+                "PAPER_PROCESSOR_HOST_MIN_INTERVAL_S": "0",
+            }
+        )
         log = tmp / "server.log"
         with log.open("wb") as log_file:
             process = subprocess.Popen(
-                [LANGGRAPH, "dev", "--no-browser", "--no-reload", "--port", str(_free_port()),
-                 "--config", str(_server_config(tmp))],
-                cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    LANGGRAPH,
+                    "dev",
+                    "--no-browser",
+                    "--no-reload",
+                    "--port",
+                    str(_free_port()),
+                    "--config",
+                    str(_server_config(tmp)),
+                ],
+                cwd=tmp,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
             url = _wait_until_ready(process, log)
-            yield Server(url, tmp / "workspace", log, open_web, open_web_url, retrieve, tmp,
-                         process.pid)
+            yield Server(
+                url, tmp / "workspace", log, open_web, open_web_url, retrieve, tmp, process.pid
+            )
         finally:
             _stop(process)
     # The server refuses blocking calls on its event loop (blockbuster); none may have happened.
@@ -221,17 +251,25 @@ class Part:
 
     @property
     def paper_event(self) -> bool:
-        return self.event.split("|")[0] == "custom" and isinstance(self.data, dict) \
+        return (
+            self.event.split("|")[0] == "custom"
+            and isinstance(self.data, dict)
             and self.data.get("event") == "paper"
+        )
 
 
-async def _stream(client, thread_id: str, graph: str, payload: dict | None, *,
-                  context: dict, on_part=None) -> list[Part]:
+async def _stream(
+    client, thread_id: str, graph: str, payload: dict | None, *, context: dict, on_part=None
+) -> list[Part]:
     parts: list[Part] = []
     async with asyncio.timeout(RUN_TIMEOUT_S):
         async for chunk in client.runs.stream(
-            thread_id, graph, input=payload, context=context,
-            stream_mode=["custom", "updates"], stream_subgraphs=True,
+            thread_id,
+            graph,
+            input=payload,
+            context=context,
+            stream_mode=["custom", "updates"],
+            stream_subgraphs=True,
         ):
             part = Part(time.monotonic(), chunk.event, chunk.data)
             parts.append(part)
@@ -253,16 +291,25 @@ def _final_position(parts: list[Part], graph: str) -> int | None:
 
 async def test_schemas_of_both_graphs(server):
     client = langgraph_sdk.get_client(url=server.url)
-    expected_output = {"paper_processor": {"outcomes", "summary"},
-                       "lit_review": {"corpus", "outcomes", "summary"}}
+    expected_output = {
+        "paper_processor": {"outcomes", "summary"},
+        "lit_review": {"corpus", "outcomes", "summary"},
+    }
     for graph in GRAPHS:
         (assistant,) = await client.assistants.search(graph_id=graph)
         schemas = await client.assistants.get_schemas(assistant["assistant_id"])
         assert set(schemas["input_schema"]["properties"]) == {"papers"}
         assert set(schemas["output_schema"]["properties"]) == expected_output[graph]
         context = schemas["context_schema"]["properties"]
-        assert {"workspace", "retrieve_url", "retrieve_api_key", "converter", "marker_mode",
-                "conversion_workers", "download_concurrency"} <= set(context)
+        assert {
+            "workspace",
+            "retrieve_url",
+            "retrieve_api_key",
+            "converter",
+            "marker_mode",
+            "conversion_workers",
+            "download_concurrency",
+        } <= set(context)
         assert context["converter"]["enum"] == ["marker", "calibrated", "faulty"]
         # The credential renders as a password field; its value is never part of the schema.
         password = {"type": "string", "format": "password", "writeOnly": True}
@@ -275,8 +322,13 @@ async def test_stream_shows_each_paper_before_the_run_ends(server, graph):
     papers = server.papers(4)
     thread = await client.threads.create()
 
-    parts = await _stream(client, thread["thread_id"], graph, {"papers": papers},
-                          context={"calibrated_seconds_per_page": 0.2})
+    parts = await _stream(
+        client,
+        thread["thread_id"],
+        graph,
+        {"papers": papers},
+        context={"calibrated_seconds_per_page": 0.2},
+    )
 
     paper_parts = [p for p in parts if p.paper_event]
     if graph == "lit_review":  # the subgraph's events, under its node's namespace
@@ -284,15 +336,17 @@ async def test_stream_shows_each_paper_before_the_run_ends(server, graph):
     else:
         assert all(p.event == "custom" for p in paper_parts)
     by_paper = {i: [p.data["stage"] for p in paper_parts if p.data["index"] == i] for i in range(4)}
-    assert all(stages[0] == "queued" and stages[-1] == "converted"
-               for stages in by_paper.values()), by_paper
+    assert all(
+        stages[0] == "queued" and stages[-1] == "converted" for stages in by_paper.values()
+    ), by_paper
     assert "retrieve_submitted" in by_paper[3], by_paper[3]
 
     # Papers move live: the first paper's events arrive long before the outcomes do.
     final = _final_position(parts, graph)
     assert final is not None, [p.event for p in parts]
-    first_converted = next(i for i, p in enumerate(parts)
-                           if p.paper_event and p.data["stage"] == "converted")
+    first_converted = next(
+        i for i, p in enumerate(parts) if p.paper_event and p.data["stage"] == "converted"
+    )
     assert parts.index(paper_parts[0]) < first_converted < final
     # Four conversions of 0.2 s one after another: three were still to come.
     assert parts[final].at - parts[first_converted].at > 0.3
@@ -327,8 +381,14 @@ async def test_cancelled_run_resumes_on_its_thread_converting_each_paper_once(se
             run["workers"] = server.converter_workers(grace_s=0)
             await client.runs.cancel(thread_id, run["id"])
 
-    first = await _stream(client, thread_id, graph, {"papers": papers}, context=context,
-                          on_part=cancel_after_first_conversion)
+    first = await _stream(
+        client,
+        thread_id,
+        graph,
+        {"papers": papers},
+        context=context,
+        on_part=cancel_after_first_conversion,
+    )
     await client.runs.join(thread_id, run["id"])
     assert (await client.runs.get(thread_id, run["id"]))["status"] == "interrupted"
     assert _final_position(first, graph) is None  # it never got to its outcomes

@@ -11,12 +11,16 @@ from workflows.research.academic_lit_review.paper_processor.testing.openweb impo
 from .conftest import run_graph
 
 
-async def test_concurrent_runs_over_overlapping_papers_convert_each_once(open_web, make_paper, context, tmp_path):
+async def test_concurrent_runs_over_overlapping_papers_convert_each_once(
+    open_web, make_paper, context, tmp_path
+):
     papers = []
     for seed in range(6):
         paper = make_paper(seed)
         open_web.host.add(f"/{seed}.pdf", Respond(body=paper.pdf, delay_s=0.05 * seed))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
+        )
     first_list, second_list = papers[:4], papers[2:]  # papers 2 and 3 are in both runs
     ctx = context(calibrated_seconds_per_page=0.4)
     runs: dict[str, object] = {}
@@ -31,8 +35,12 @@ async def test_concurrent_runs_over_overlapping_papers_convert_each_once(open_we
 
     for name in ("first", "second"):
         assert [o["status"] for o in runs[name].output["outcomes"]] == ["converted"] * 4
-    shared = [runs["first"].outcome(2), runs["first"].outcome(3),
-              runs["second"].outcome(0), runs["second"].outcome(1)]
+    shared = [
+        runs["first"].outcome(2),
+        runs["first"].outcome(3),
+        runs["second"].outcome(0),
+        runs["second"].outcome(1),
+    ]
     assert sum(o["cached"] for o in shared) == 2  # one run converted each, the other reused it
     assert shared[0]["markdown"] == shared[2]["markdown"]
     store = ArtifactStore(tmp_path / "workspace")

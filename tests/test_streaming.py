@@ -18,13 +18,16 @@ async def test_first_conversion_starts_before_the_slowest_download_finishes(
     for seed, delay in enumerate(DOWNLOAD_DELAYS_S):
         paper = make_paper(seed)
         open_web.host.add(f"/oa/{seed}.pdf", Respond(body=paper.pdf, delay_s=delay))
-        papers.append({"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/oa/{seed}.pdf")]})
+        papers.append(
+            {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/oa/{seed}.pdf")]}
+        )
     closed = make_paper(4)  # no open-access copy: only retrieve-academic has it
     retrieve_service.host.hold(closed.doi, pdf=closed.pdf, ready_after_s=1.0)
     papers.append({"doi": closed.doi, "title": closed.title, "authors": ["Ada Lovelace"]})
 
-    run = await run_graph(graph, {"papers": papers},
-                          context=context(retrieve_url=retrieve_service.base_url))
+    run = await run_graph(
+        graph, {"papers": papers}, context=context(retrieve_url=retrieve_service.base_url)
+    )
 
     assert [o["status"] for o in run.output["outcomes"]] == ["converted"] * 5
     slowest_downloaded = run.position("downloaded", 3)
@@ -35,10 +38,17 @@ async def test_first_conversion_starts_before_the_slowest_download_finishes(
     assert run.outcome(4)["source"] == "retrieve_academic"
     # Each paper moved through its stages in order.
     for index in range(4):
-        assert run.position("downloading", index) < run.position("downloaded", index) \
-            < run.position("converting", index) < run.position("converted", index)
-    assert run.position("retrieve_submitted", 4) < run.position("downloaded", 4) \
+        assert (
+            run.position("downloading", index)
+            < run.position("downloaded", index)
+            < run.position("converting", index)
+            < run.position("converted", index)
+        )
+    assert (
+        run.position("retrieve_submitted", 4)
+        < run.position("downloaded", 4)
         < run.position("converted", 4)
+    )
 
 
 async def test_waiting_papers_convert_most_relevant_first(open_web, make_paper, context):
@@ -47,13 +57,21 @@ async def test_waiting_papers_convert_most_relevant_first(open_web, make_paper, 
     papers = []
     for seed, rel in relevance.items():
         paper = make_paper(seed)
-        open_web.host.add(f"/oa/{seed}.pdf",
-                          Respond(body=paper.pdf, delay_s=0.0 if seed == 0 else 0.3))
-        papers.append({"doi": paper.doi, "title": paper.title, "relevance": rel,
-                       "oa_urls": [open_web.url(f"/oa/{seed}.pdf")]})
+        open_web.host.add(
+            f"/oa/{seed}.pdf", Respond(body=paper.pdf, delay_s=0.0 if seed == 0 else 0.3)
+        )
+        papers.append(
+            {
+                "doi": paper.doi,
+                "title": paper.title,
+                "relevance": rel,
+                "oa_urls": [open_web.url(f"/oa/{seed}.pdf")],
+            }
+        )
 
-    run = await run_graph(graph, {"papers": papers},
-                          context=context(calibrated_seconds_per_page=1.5))
+    run = await run_graph(
+        graph, {"papers": papers}, context=context(calibrated_seconds_per_page=1.5)
+    )
 
     # Each time the slot frees, it takes the most relevant paper among those already waiting.
     waiting: set[int] = set()

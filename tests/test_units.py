@@ -6,7 +6,9 @@ import httpx
 import pytest
 
 from workflows.research.academic_lit_review.paper_processor.acquisition.safety import check_url
-from workflows.research.academic_lit_review.paper_processor.acquisition.validate import classify_head
+from workflows.research.academic_lit_review.paper_processor.acquisition.validate import (
+    classify_head,
+)
 from workflows.research.academic_lit_review.paper_processor.conversion.queue import RelevanceQueue
 from workflows.research.academic_lit_review.paper_processor.errors import SourceFailed
 from workflows.research.academic_lit_review.paper_processor.models import Paper, normalize_doi
@@ -14,8 +16,15 @@ from workflows.research.academic_lit_review.paper_processor.store import safe_st
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import challenge_page
 
 
-@pytest.mark.parametrize("raw", ["10.1000/ABC", "https://doi.org/10.1000/abc", "doi: 10.1000/abc",
-                                 "http://dx.doi.org/10.1000/Abc"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "10.1000/ABC",
+        "https://doi.org/10.1000/abc",
+        "doi: 10.1000/abc",
+        "http://dx.doi.org/10.1000/Abc",
+    ],
+)
 def test_doi_spellings_normalise_to_one_key(raw):
     assert normalize_doi(raw) == "10.1000/abc"
 
@@ -32,12 +41,23 @@ def test_keys_fall_back_through_identifiers():
     assert Paper(arxiv_id="arXiv:2101.00001v2").key() == "arxiv:2101.00001v2"
     assert Paper(pmcid="12345").key() == "pmcid:PMC12345"
     same = Paper(title="Deep  Learning!", year=2015).key()
-    assert same == Paper(title="deep learning", year=2015).key() != Paper(title="deep learning").key()
+    assert (
+        same == Paper(title="deep learning", year=2015).key() != Paper(title="deep learning").key()
+    )
     assert Paper(authors=["Someone"]).key() is None
 
 
-@pytest.mark.parametrize("key", ["doi:10.1000/../../etc/passwd", "doi:10.1000/a\x00b", "doi:10.1/" + "x" * 300,
-                                 "doi:10.1000/ünïcødé-论文", "doi:10.1002/(SICI)<>:;|?*\"x", "doi:."])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "doi:10.1000/../../etc/passwd",
+        "doi:10.1000/a\x00b",
+        "doi:10.1/" + "x" * 300,
+        "doi:10.1000/ünïcødé-论文",
+        'doi:10.1002/(SICI)<>:;|?*"x',
+        "doi:.",
+    ],
+)
 def test_safe_stem_is_a_plain_bounded_file_name(key):
     stem = safe_stem(key)
     assert 0 < len(stem) <= 90
@@ -50,13 +70,16 @@ def test_distinct_keys_never_share_a_stem():
     assert safe_stem("doi:10.1/a<b") != safe_stem("doi:10.1/a>b")
 
 
-@pytest.mark.parametrize(("head", "content_type", "reason"), [
-    (b"<!DOCTYPE html><html><body>Article</body></html>", "text/html", "html_page"),
-    (b"<html><head><title>Just a moment...</title>", "text/html", "html_challenge"),
-    (challenge_page(), "text/html", "html_challenge"),
-    (b"PK\x03\x04epub", "application/epub+zip", "not_pdf"),
-    (b"", None, "not_pdf"),
-])
+@pytest.mark.parametrize(
+    ("head", "content_type", "reason"),
+    [
+        (b"<!DOCTYPE html><html><body>Article</body></html>", "text/html", "html_page"),
+        (b"<html><head><title>Just a moment...</title>", "text/html", "html_challenge"),
+        (challenge_page(), "text/html", "html_challenge"),
+        (b"PK\x03\x04epub", "application/epub+zip", "not_pdf"),
+        (b"", None, "not_pdf"),
+    ],
+)
 def test_non_pdf_bodies_get_their_own_reason(head, content_type, reason):
     with pytest.raises(SourceFailed) as raised:
         classify_head(head, content_type)
@@ -67,9 +90,20 @@ def test_pdf_header_after_junk_is_accepted():
     classify_head(b"junk" * 10 + b"%PDF-1.7\n", "application/octet-stream")
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1/x.pdf", "http://localhost/x.pdf", "http://10.1.2.3/",
-                                 "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://0.0.0.0/",
-                                 "http://[::ffff:127.0.0.1]/", "file:///etc/passwd", "ftp://example.org/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x.pdf",
+        "http://localhost/x.pdf",
+        "http://10.1.2.3/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+        "file:///etc/passwd",
+        "ftp://example.org/x",
+    ],
+)
 async def test_internal_and_non_http_urls_are_blocked(url):
     with pytest.raises(SourceFailed) as raised:
         await check_url(httpx.URL(url), allow_private=False)

@@ -91,8 +91,11 @@ def read_markdown(markdown: str) -> tuple[list[str], list[str], int]:
                 if text:
                     headings.append(" ".join(text.split()))
             else:
-                bold.extend(run for run in _bold_runs(token)
-                            if _WORD.search(run) and len(run.split()) <= MAX_BOLD_HEADING_WORDS)
+                bold.extend(
+                    run
+                    for run in _bold_runs(token)
+                    if _WORD.search(run) and len(run.split()) <= MAX_BOLD_HEADING_WORDS
+                )
         elif token.type in {"fence", "code_block"}:
             words += len(_WORD.findall(token.content))
     return headings, bold, words
@@ -140,6 +143,9 @@ def corpus_record(outcome: dict[str, Any]) -> CorpusRecord:
 def build_corpus(state: dict[str, Any]) -> dict[str, list[CorpusRecord]]:
     """Node: one record per converted paper, in input order. Failed papers have no record."""
     return {
-        "corpus": [corpus_record(outcome) for outcome in state.get("outcomes", [])
-                   if outcome.get("status") == "converted"]
+        "corpus": [
+            corpus_record(outcome)
+            for outcome in state.get("outcomes", [])
+            if outcome.get("status") == "converted"
+        ]
     }

@@ -99,9 +99,7 @@ class _CommandLine(click.Group):
         self, args: Sequence[str] | None, prog_name: str, complete_var: str | None, **extra: Any
     ) -> int:
         try:
-            result = super().main(
-                args, prog_name, complete_var, standalone_mode=False, **extra
-            )
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:  # `paper-processor` alone: the help
             click.echo(exc.format_message(), err=True)
             return EXIT_USAGE
@@ -175,18 +173,29 @@ class RunOptions:
 @main.command("run")
 @click.argument("papers_file", metavar="PAPERS", type=click.Path(path_type=Path))
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
     help="Folder for <paper>.md files and manifest.jsonl.",
 )
 @_workspace_option
 @_retrieve_option
 @click.option("--json", "json_events", is_flag=True, help="Print one JSON event per line.")
-@click.option("--resume", is_flag=True,
-              help="Continue the interrupted run of this input into this --out folder.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run of this input into this --out folder.",
+)
 @click.option("--concurrency", type=click.IntRange(min=1), help="Papers downloaded at once.")
-@click.option("--workers", type=click.IntRange(min=1), help="Converter workers (processes or actors).")
-@click.option("--backend", type=click.Choice(["local", "ray"]),
-              help="Where conversions run: local worker processes, or Ray actors.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Converter workers (processes or actors)."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    help="Where conversions run: local worker processes, or Ray actors.",
+)
 @click.option("--ray-address", help="Ray cluster address for --backend ray (host:6379, auto).")
 def run_command(**options: Any) -> int:
     """Convert the papers in PAPERS (a JSON list, {"papers": [...]}, or JSON lines)."""
@@ -209,8 +218,14 @@ def run_papers(options: RunOptions) -> int:
     reporter = _reporter(json_events=options.json_events, total=len(papers))
     try:
         outcomes, summary = asyncio.run(
-            _run_graph(papers, ctx, workspace=workspace, out_dir=out_dir,
-                       resume=options.resume, reporter=reporter)
+            _run_graph(
+                papers,
+                ctx,
+                workspace=workspace,
+                out_dir=out_dir,
+                resume=options.resume,
+                reporter=reporter,
+            )
         )
     except KeyboardInterrupt:
         reporter.close()
@@ -292,8 +307,10 @@ def _papers_from_json_lines(path: Path, text: str) -> list[dict[str, Any]]:
 def _papers_from_document(path: Path, document: Any) -> list[dict[str, Any]]:
     if isinstance(document, dict):
         if "papers" not in document:
-            _fail(f'{path}: expected a list of papers or an object with a "papers" list,'
-                  f" got an object with keys {', '.join(sorted(document)[:5]) or 'none'}")
+            _fail(
+                f'{path}: expected a list of papers or an object with a "papers" list,'
+                f" got an object with keys {', '.join(sorted(document)[:5]) or 'none'}"
+            )
         document = document["papers"]
         where = '"papers"'
     else:
@@ -307,8 +324,15 @@ def _papers_from_document(path: Path, document: Any) -> list[dict[str, Any]]:
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -350,17 +374,24 @@ async def _run_graph(
                 # A new run supersedes it (--resume finds the latest run); what it finished
                 # lives on in the artifact store, so its checkpoints only take up space.
                 await saver.adelete_thread(unfinished[0])
-                _notice("note: an earlier run of this input was interrupted; starting a new"
-                        " run, which reuses the papers it finished")
+                _notice(
+                    "note: an earlier run of this input was interrupted; starting a new"
+                    " run, which reuses the papers it finished"
+                )
             thread_id = f"{fingerprint}-{uuid.uuid4().hex[:12]}"
-        config = {"configurable": {"thread_id": thread_id},
-                  "metadata": {"run_fingerprint": fingerprint}}
+        config = {
+            "configurable": {"thread_id": thread_id},
+            "metadata": {"run_fingerprint": fingerprint},
+        }
         result: dict[str, Any] | None = None
         reporter.start()
         # durability="sync": the checkpoint after `prepare` must be on disk before the long
         # streaming step starts, or an interrupt there would leave nothing to resume.
         async for mode, chunk in graph.astream(
-            graph_input, config=config, context=ctx, stream_mode=["custom", "updates"],
+            graph_input,
+            config=config,
+            context=ctx,
+            stream_mode=["custom", "updates"],
             durability="sync",
         ):
             if mode == "custom" and isinstance(chunk, dict):
@@ -550,8 +581,15 @@ class JsonReporter(Reporter):
     def finish(
         self, outcomes: list[dict], summary: dict[str, Any], *, out_dir: Path, manifest: Path
     ) -> None:
-        _echo_json({"event": "summary", **summary, "out_dir": str(out_dir),
-                    "manifest": str(manifest), "seconds": round(time.time() - self.started, 3)})
+        _echo_json(
+            {
+                "event": "summary",
+                **summary,
+                "out_dir": str(out_dir),
+                "manifest": str(manifest),
+                "seconds": round(time.time() - self.started, 3),
+            }
+        )
 
 
 def _echo_json(obj: dict[str, Any]) -> None:
@@ -672,8 +710,12 @@ def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     converted = [o for o in outcomes if o["status"] == "converted"]
     if converted:
         reused = sum(bool(o.get("cached")) for o in converted)
-        table.add_row("converted", str(len(converted)),
-                      f"{reused} reused from the workspace" if reused else "", style="green")
+        table.add_row(
+            "converted",
+            str(len(converted)),
+            f"{reused} reused from the workspace" if reused else "",
+            style="green",
+        )
     failed_by_reason: dict[str, list[dict]] = {}
     for outcome in outcomes:
         if outcome["status"] == "failed":
@@ -731,8 +773,14 @@ def configured_sources(ctx: Context) -> list[Source]:
         if route in _ROUTE_BASES
     ]
     if ctx.retrieve_url:
-        sources.append(Source("retrieve-academic", ctx.retrieve_url.rstrip("/"), "/health",
-                              _describe_retrieve_health))
+        sources.append(
+            Source(
+                "retrieve-academic",
+                ctx.retrieve_url.rstrip("/"),
+                "/health",
+                _describe_retrieve_health,
+            )
+        )
     return sources
 
 
@@ -748,7 +796,8 @@ def _describe_retrieve_health(response: httpx.Response) -> tuple[str, bool]:
         return f"HTTP {response.status_code}, health is not a JSON object", True
     health = Health(status=str(body.get("status", "")), vpn_connected=body.get("vpn_connected"))
     vpn = {True: "VPN connected", False: "VPN NOT connected", None: "VPN unknown"}[
-        health.vpn_connected if isinstance(health.vpn_connected, bool) else None]
+        health.vpn_connected if isinstance(health.vpn_connected, bool) else None
+    ]
     healthy = health.ok and health.vpn_connected is not False
     return f"health {health.status or '?'!r}, {vpn}", not healthy
 
@@ -759,11 +808,16 @@ def probe_source(source: Source) -> Check:
     try:
         response = httpx.get(url, timeout=SOURCE_PROBE_TIMEOUT_S, follow_redirects=True)
     except httpx.HTTPError as exc:
-        return Check(f"source {source.name}",
-                     f"{source.url} unreachable ({type(exc).__name__}: {exc})", problem=True)
+        return Check(
+            f"source {source.name}",
+            f"{source.url} unreachable ({type(exc).__name__}: {exc})",
+            problem=True,
+        )
     took_ms = (time.perf_counter() - started) * 1000
-    detail = (f"{source.url} reachable (GET {source.probe_path or '/'}:"
-              f" HTTP {response.status_code}, {took_ms:.0f} ms)")
+    detail = (
+        f"{source.url} reachable (GET {source.probe_path or '/'}:"
+        f" HTTP {response.status_code}, {took_ms:.0f} ms)"
+    )
     problem = response.status_code >= 500
     if source.describe_answer is not None:
         answer, problem = source.describe_answer(response)
@@ -775,8 +829,10 @@ def check_backend(ctx: Context) -> Check:
     if ctx.conversion_backend == "local":
         return Check("conversion backend", f"local: {ctx.conversion_workers} worker process(es)")
     address = ctx.ray_address or os.environ.get("RAY_ADDRESS") or "a local cluster started per run"
-    return Check("conversion backend",
-                 f"ray: {ctx.conversion_workers} actor(s), {ctx.ray_num_gpus:g} GPU each, at {address}")
+    return Check(
+        "conversion backend",
+        f"ray: {ctx.conversion_workers} actor(s), {ctx.ray_num_gpus:g} GPU each, at {address}",
+    )
 
 
 def check_marker() -> Check:
@@ -791,8 +847,9 @@ def check_conversion_mode(ctx: Context) -> list[Check]:
 
     checks = []
     if ctx.converter != "marker":
-        checks.append(Check("converter",
-                            f"{ctx.converter} (a stand-in for benchmarks: marker is not used)"))
+        checks.append(
+            Check("converter", f"{ctx.converter} (a stand-in for benchmarks: marker is not used)")
+        )
     try:
         decision = decide_mode(ctx.marker_mode)
     except ConfigurationError as exc:
@@ -812,8 +869,13 @@ def check_torch_gpu() -> Check:
     """torch.cuda.is_available(), asked in a child process: importing torch is slow, and a
     broken CUDA setup can hang it; the timeout keeps the doctor quick."""
     try:
-        result = subprocess.run([sys.executable, "-c", _TORCH_PROBE], capture_output=True,
-                                text=True, timeout=TORCH_PROBE_TIMEOUT_S, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", _TORCH_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=TORCH_PROBE_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return Check("torch", f"no answer within {TORCH_PROBE_TIMEOUT_S:g} s", problem=True)
     if result.returncode != 0:
@@ -828,8 +890,11 @@ def check_torch_gpu() -> Check:
 def check_font(ctx: Context) -> Check:
     font = ctx.resolved_font_path()
     if font is None:
-        return Check("font", "none found: install fonts-dejavu-core"
-                     " or set PAPER_PROCESSOR_FONT_PATH", problem=True)
+        return Check(
+            "font",
+            "none found: install fonts-dejavu-core or set PAPER_PROCESSOR_FONT_PATH",
+            problem=True,
+        )
     if not Path(font).is_file():
         return Check("font", f"{font} does not exist", problem=True)
     return Check("font", font)
@@ -867,11 +932,21 @@ def doctor_checks(ctx: Context) -> list[Check]:
         mode = pool.submit(check_conversion_mode, ctx)
         torch_gpu = pool.submit(check_torch_gpu)
         sources = [pool.submit(probe_source, s) for s in configured_sources(ctx)]
-        checks = [check_marker(), *mode.result(), torch_gpu.result(), check_font(ctx),
-                  check_workspace(ctx), check_backend(ctx)]
+        checks = [
+            check_marker(),
+            *mode.result(),
+            torch_gpu.result(),
+            check_font(ctx),
+            check_workspace(ctx),
+            check_backend(ctx),
+        ]
         if not sources:
-            checks.append(Check("source retrieve-academic", "not configured"
-                                " (set PAPER_PROCESSOR_RETRIEVE_URL or --retrieve-url)"))
+            checks.append(
+                Check(
+                    "source retrieve-academic",
+                    "not configured (set PAPER_PROCESSOR_RETRIEVE_URL or --retrieve-url)",
+                )
+            )
         checks.extend(s.result() for s in sources)
     return checks
 

@@ -22,7 +22,12 @@ DEFAULT_FONT_PATHS = (
 
 SourceName = Literal["oa_urls", "arxiv", "pmc", "doi_landing", "unpaywall", "openalex", "crossref"]
 DEFAULT_SOURCE_ORDER: tuple[SourceName, ...] = (
-    "oa_urls", "arxiv", "pmc", "doi_landing", "unpaywall", "openalex"
+    "oa_urls",
+    "arxiv",
+    "pmc",
+    "doi_landing",
+    "unpaywall",
+    "openalex",
 )
 
 
@@ -40,17 +45,26 @@ class Context(BaseSettings):
         description="Artifact store directory (PDFs, markdown, job ids, outcomes). Keep it outside the project.",
     )
     allow_private_hosts: bool = Field(
-        default=False, description="Allow loopback, link-local and private addresses (tests, demos)."
+        default=False,
+        description="Allow loopback, link-local and private addresses (tests, demos).",
     )
     contact_email: str | None = Field(
         default=None, description="Contact address sent in the User-Agent, as polite pools ask."
     )
     download_concurrency: int = Field(default=8, ge=1, description="Papers acquired at once.")
-    max_pdf_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, description="Size cap per download.")
-    connect_timeout_s: float = Field(default=10.0, gt=0, description="Deadline to connect to a host.")
+    max_pdf_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1024, description="Size cap per download."
+    )
+    connect_timeout_s: float = Field(
+        default=10.0, gt=0, description="Deadline to connect to a host."
+    )
     read_timeout_s: float = Field(default=30.0, gt=0, description="Longest silence while reading.")
-    download_timeout_s: float = Field(default=180.0, gt=0, description="Total deadline per download.")
-    max_redirects: int = Field(default=10, ge=0, description="Redirects followed per URL, each hop checked.")
+    download_timeout_s: float = Field(
+        default=180.0, gt=0, description="Total deadline per download."
+    )
+    max_redirects: int = Field(
+        default=10, ge=0, description="Redirects followed per URL, each hop checked."
+    )
 
     # -- where open-access copies are looked for (acquisition/resolvers.py) -----------------------
     source_order: list[SourceName] = Field(
@@ -92,24 +106,30 @@ class Context(BaseSettings):
         default=0.5, ge=0, description="Least time between the starts of two requests to a host."
     )
     retry_after_cap_s: float = Field(
-        default=60.0, ge=0,
+        default=60.0,
+        ge=0,
         description="Longest Retry-After (429/503) waited out; a longer one fails the source.",
     )
     retry_attempts: int = Field(
         default=3, ge=1, description="Tries per URL for Retry-After and transient errors."
     )
     backoff_base_s: float = Field(
-        default=0.5, ge=0, description="Exponential backoff (with full jitter) after transient errors."
+        default=0.5,
+        ge=0,
+        description="Exponential backoff (with full jitter) after transient errors.",
     )
     backoff_max_s: float = Field(default=10.0, ge=0, description="Longest backoff between tries.")
     breaker_failures: int = Field(
-        default=5, ge=1, description="Consecutive failures that pause a host for breaker_cooldown_s."
+        default=5,
+        ge=1,
+        description="Consecutive failures that pause a host for breaker_cooldown_s.",
     )
     breaker_cooldown_s: float = Field(
         default=120.0, ge=0, description="How long an open circuit breaker keeps a host paused."
     )
     reputation_window_s: float = Field(
-        default=7 * 24 * 3600.0, ge=0,
+        default=7 * 24 * 3600.0,
+        ge=0,
         description="How long a host that served a challenge page (or a Retry-After) is tried last.",
     )
 
@@ -155,7 +175,8 @@ class Context(BaseSettings):
     )
     max_pages: int = Field(default=2000, ge=1, description="Longer documents fail as too_large.")
     pages_per_chunk: int = Field(
-        default=100, ge=1,
+        default=100,
+        ge=1,
         description="Longer documents are converted in page ranges and joined (bounds memory).",
     )
     max_docs_per_worker: int = Field(
@@ -180,9 +201,12 @@ class Context(BaseSettings):
         description="Ray cluster address for conversion_backend=ray (host:6379, ray://host:10001"
         " or auto); default: RAY_ADDRESS, else a local cluster started in this process.",
     )
-    ray_num_cpus: float = Field(default=1.0, ge=0, description="CPUs reserved per Ray converter actor.")
+    ray_num_cpus: float = Field(
+        default=1.0, ge=0, description="CPUs reserved per Ray converter actor."
+    )
     ray_num_gpus: float = Field(
-        default=0.0, ge=0,
+        default=0.0,
+        ge=0,
         description="GPUs per Ray converter actor (fractions share a GPU, e.g. 0.5: two per GPU).",
     )
 

@@ -56,18 +56,30 @@ def stage_papers(
     for demo in PAPERS:
         title, paragraphs = paper_text(demo.seed)
         doi = f"10.5555/demo.{demo.seed}"
-        pdf = write_paper_pdf(folder / f"paper-{demo.seed}.pdf", title=title,
-                              authors=["Ada Lovelace", "Alan Turing"], paragraphs=paragraphs,
-                              pages=demo.pages, doi=doi)
-        paper: dict = {"doi": doi, "title": title, "authors": ["Ada Lovelace", "Alan Turing"],
-                       "year": 2024, "relevance": 1.0 - demo.seed / 10}
+        pdf = write_paper_pdf(
+            folder / f"paper-{demo.seed}.pdf",
+            title=title,
+            authors=["Ada Lovelace", "Alan Turing"],
+            paragraphs=paragraphs,
+            pages=demo.pages,
+            doi=doi,
+        )
+        paper: dict = {
+            "doi": doi,
+            "title": title,
+            "authors": ["Ada Lovelace", "Alan Turing"],
+            "year": 2024,
+            "relevance": 1.0 - demo.seed / 10,
+        }
         if demo.serve == "pdf":
             host.add(f"/papers/{demo.seed}.pdf", Respond(body=pdf, delay_s=demo.delay_s))
             paper["oa_urls"] = [f"{web_url}/papers/{demo.seed}.pdf"]
         elif demo.serve == "html":
             landing = html_page(title, f"<h1>{title}</h1><p>Subscribe to read the full text.</p>")
-            host.add(f"/papers/{demo.seed}.pdf",
-                     Respond(body=landing, content_type="text/html; charset=utf-8"))
+            host.add(
+                f"/papers/{demo.seed}.pdf",
+                Respond(body=landing, content_type="text/html; charset=utf-8"),
+            )
             paper["oa_urls"] = [f"{web_url}/papers/{demo.seed}.pdf"]
         elif demo.serve == "missing":
             paper["oa_urls"] = [f"{web_url}/papers/{demo.seed}.pdf"]  # not added: 404
@@ -78,8 +90,14 @@ def stage_papers(
 
 
 @click.command()
-@click.option("--out", "out_dir", default="demo-output", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where the markdown goes.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the markdown goes.",
+)
 def demo(out_dir: Path) -> None:
     """Run the paper processor on generated papers served by loopback fakes."""
     out_dir = out_dir.resolve()
@@ -96,9 +114,18 @@ def demo(out_dir: Path) -> None:
             papers_file = folder / "papers.json"
             papers_file.write_text(json.dumps(papers, indent=2), encoding="utf-8")
             code = command_line.main(
-                ["run", str(papers_file), "--out", str(out_dir),
-                 "--workspace", str(folder / "workspace"), "--retrieve-url", retrieve_url],
-                prog_name="paper-processor", standalone_mode=False,
+                [
+                    "run",
+                    str(papers_file),
+                    "--out",
+                    str(out_dir),
+                    "--workspace",
+                    str(folder / "workspace"),
+                    "--retrieve-url",
+                    retrieve_url,
+                ],
+                prog_name="paper-processor",
+                standalone_mode=False,
             )
     if code == 0:
         written = sorted(p.name for p in out_dir.glob("*.md"))

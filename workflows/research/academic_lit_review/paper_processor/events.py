@@ -25,7 +25,15 @@ def paper_events() -> Emit:
 
     def emit(stage: str, *, index: int, key: str | None, **fields: Any) -> None:
         if writer is not None:
-            writer({"event": "paper", "stage": stage, "index": index, "key": key,
-                    "t": time.time(), **{k: v for k, v in fields.items() if v is not None}})
+            writer(
+                {
+                    "event": "paper",
+                    "stage": stage,
+                    "index": index,
+                    "key": key,
+                    "t": time.time(),
+                    **{k: v for k, v in fields.items() if v is not None},
+                }
+            )
 
     return emit

@@ -6,9 +6,9 @@ joins the output in `finalize`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 
 class PaperInput(TypedDict, total=False):

@@ -370,22 +370,32 @@ class ArtifactStore:
         now = time.time() if at is None else at
         await anyio.to_thread.run_sync(
             self._execute_many,
-            [(
-                "INSERT INTO host_reputation (host, successes, failures, challenges, last_success_at,"
-                " last_challenge_at, last_retry_after_at, last_retry_after_s, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(host) DO UPDATE SET"
-                " successes = successes + excluded.successes,"
-                " failures = failures + excluded.failures,"
-                " challenges = challenges + excluded.challenges,"
-                " last_success_at = COALESCE(excluded.last_success_at, last_success_at),"
-                " last_challenge_at = COALESCE(excluded.last_challenge_at, last_challenge_at),"
-                " last_retry_after_at = COALESCE(excluded.last_retry_after_at, last_retry_after_at),"
-                " last_retry_after_s = COALESCE(excluded.last_retry_after_s, last_retry_after_s),"
-                " updated_at = excluded.updated_at",
-                (host, int(ok), int(failed), int(challenge), now if ok else None,
-                 now if challenge else None, now if retry_after_s is not None else None,
-                 retry_after_s, now),
-            )],
+            [
+                (
+                    "INSERT INTO host_reputation (host, successes, failures, challenges, last_success_at,"
+                    " last_challenge_at, last_retry_after_at, last_retry_after_s, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(host) DO UPDATE SET"
+                    " successes = successes + excluded.successes,"
+                    " failures = failures + excluded.failures,"
+                    " challenges = challenges + excluded.challenges,"
+                    " last_success_at = COALESCE(excluded.last_success_at, last_success_at),"
+                    " last_challenge_at = COALESCE(excluded.last_challenge_at, last_challenge_at),"
+                    " last_retry_after_at = COALESCE(excluded.last_retry_after_at, last_retry_after_at),"
+                    " last_retry_after_s = COALESCE(excluded.last_retry_after_s, last_retry_after_s),"
+                    " updated_at = excluded.updated_at",
+                    (
+                        host,
+                        int(ok),
+                        int(failed),
+                        int(challenge),
+                        now if ok else None,
+                        now if challenge else None,
+                        now if retry_after_s is not None else None,
+                        retry_after_s,
+                        now,
+                    ),
+                )
+            ],
         )
 
     # -- internals --------------------------------------------------------------------------------

@@ -79,7 +79,9 @@ async def _follow(
             if response.is_redirect:
                 location = response.headers.get("location")
                 if not location:
-                    raise SourceFailed(Reason.HTTP_ERROR, f"HTTP {response.status_code} without Location")
+                    raise SourceFailed(
+                        Reason.HTTP_ERROR, f"HTTP {response.status_code} without Location"
+                    )
                 url = url.join(location)
                 continue
             if response.status_code >= 400:
@@ -101,8 +103,11 @@ async def _raise_for_error(response: httpx.Response, url: httpx.URL) -> None:
         )
     retry_after = response.headers.get("retry-after")
     hint = f", Retry-After {retry_after}" if retry_after else ""
-    raise SourceFailed(Reason.HTTP_ERROR, f"HTTP {response.status_code} from {url}{hint}",
-                       status=response.status_code)
+    raise SourceFailed(
+        Reason.HTTP_ERROR,
+        f"HTTP {response.status_code} from {url}{hint}",
+        status=response.status_code,
+    )
 
 
 async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Downloaded:
@@ -128,7 +133,6 @@ async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Do
     return Downloaded(
         path=dest, url=str(response.url), content_type=content_type, size=size, head=head
     )
-
 
 
 class _Inflater:
@@ -175,8 +179,9 @@ async def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
     into any size before a cap can be checked. So read the raw bytes and inflate them here,
     layer by layer, in bounded steps.
     """
-    encodings = [e.strip().lower() for e in
-                 response.headers.get_list("content-encoding", split_commas=True)]
+    encodings = [
+        e.strip().lower() for e in response.headers.get_list("content-encoding", split_commas=True)
+    ]
     encodings = [e for e in encodings if e and e != "identity"]
     unsupported = [e for e in encodings if e not in {"gzip", "x-gzip", "deflate"}]
     if unsupported or len(encodings) > 3:
@@ -187,5 +192,5 @@ async def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
             yield piece
     for i, layer in enumerate(layers):
         for tail in layer.flush():
-            for piece in _through(layers[i + 1:], tail):
+            for piece in _through(layers[i + 1 :], tail):
                 yield piece

@@ -28,13 +28,31 @@ from .validate import SNIFF_BYTES, is_challenge_page
 
 DEFAULT_MIN_WORDS = 1500
 _MIN_SECTIONS = 2
-_BOILERPLATE = ("script", "style", "noscript", "nav", "aside", "form", "button", "svg", "iframe",
-                "template", "select")
+_BOILERPLATE = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "aside",
+    "form",
+    "button",
+    "svg",
+    "iframe",
+    "template",
+    "select",
+)
 # A page's header and footer are chrome; an article's own (JATS front matter, notes) are not.
 _PAGE_CHROME = ("header", "footer")
 # Where sites put the article itself, most specific first.
-_MAIN_SELECTORS = ("article", "main", "[role=main]", "#main-content", "#maincontent",
-                   ".article", "#content")
+_MAIN_SELECTORS = (
+    "article",
+    "main",
+    "[role=main]",
+    "#main-content",
+    "#maincontent",
+    ".article",
+    "#content",
+)
 _SECTION = re.compile(
     r"^\W*(\d+(\.\d+)*\.?\s+)?(introduction|background|related work|methods?|materials and methods"
     r"|methodology|experiments?|experimental (setup|section)|results?|results and discussion"

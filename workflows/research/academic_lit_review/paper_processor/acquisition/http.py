@@ -25,7 +25,10 @@ def open_client(
     return httpx.AsyncClient(
         timeout=httpx.Timeout(ctx.read_timeout_s, connect=ctx.connect_timeout_s),
         transport=wrap_transport(pool) if wrap_transport else pool,
-        headers={"User-Agent": ctx.user_agent(), "Accept": "application/pdf,text/html;q=0.8,*/*;q=0.5"},
+        headers={
+            "User-Agent": ctx.user_agent(),
+            "Accept": "application/pdf,text/html;q=0.8,*/*;q=0.5",
+        },
         # Redirects are followed by hand so every hop passes the URL safety check.
         follow_redirects=False,
     )

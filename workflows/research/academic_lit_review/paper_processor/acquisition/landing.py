@@ -56,8 +56,10 @@ def find_pdf_links(page: bytes | str | BeautifulSoup, page_url: str) -> list[str
     # PDF viewer pages embed the file itself.
     for frame in soup.find_all(["iframe", "embed", "object"]):
         src = frame.get("src") or frame.get("data")
-        if isinstance(src, str) and (_PDF_PATH.search(urlsplit(urljoin(base, src)).path)
-                                     or str(frame.get("type", "")).lower() == "application/pdf"):
+        if isinstance(src, str) and (
+            _PDF_PATH.search(urlsplit(urljoin(base, src)).path)
+            or str(frame.get("type", "")).lower() == "application/pdf"
+        ):
             keep(src)
     anchors = 0
     for anchor in soup.find_all("a", href=True):

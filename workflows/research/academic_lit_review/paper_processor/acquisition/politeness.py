@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 import httpx
@@ -77,14 +77,16 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class HostGate:
     """One host's slots, turn-taking and breaker. Not thread-safe: one event loop per run."""
 
-    def __init__(self, host: str, policy: Politeness, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, host: str, policy: Politeness, *, clock: Callable[[], float] = time.monotonic
+    ):
         self.host = host
         self._policy = policy
         self._clock = clock
@@ -304,7 +306,9 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 class _ReleaseOnClose(httpx.AsyncByteStream):
     """A response body that gives the host's slot back when it is closed (once)."""
 
-    def __init__(self, inner: httpx.AsyncByteStream | httpx.SyncByteStream, release: Callable[[], None]):
+    def __init__(
+        self, inner: httpx.AsyncByteStream | httpx.SyncByteStream, release: Callable[[], None]
+    ):
         self._inner = inner
         self._release: Callable[[], None] | None = release
 

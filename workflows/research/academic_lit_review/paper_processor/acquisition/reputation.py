@@ -72,7 +72,9 @@ class Reputation:
     def record(self, host: str) -> HostRecord | None:
         return self._records.get(host)
 
-    async def note(self, host: str, event: HostEvent, *, retry_after_s: float | None = None) -> None:
+    async def note(
+        self, host: str, event: HostEvent, *, retry_after_s: float | None = None
+    ) -> None:
         now = self._clock()
         old = self._records.get(host) or HostRecord(host=host)
         new = replace(
@@ -83,10 +85,17 @@ class Reputation:
             last_success_at=now if event is HostEvent.OK else old.last_success_at,
             last_challenge_at=now if event is HostEvent.CHALLENGE else old.last_challenge_at,
             last_retry_after_at=now if retry_after_s is not None else old.last_retry_after_at,
-            last_retry_after_s=retry_after_s if retry_after_s is not None else old.last_retry_after_s,
+            last_retry_after_s=retry_after_s
+            if retry_after_s is not None
+            else old.last_retry_after_s,
         )
         self._records[host] = new
         if self._store is not None:
             await self._store.record_host(
-                host, ok=event is HostEvent.OK, failed=event is HostEvent.FAILED,
-                challenge=event is HostEvent.CHALLENGE, retry_after_s=retry_after_s, at=now)
+                host,
+                ok=event is HostEvent.OK,
+                failed=event is HostEvent.FAILED,
+                challenge=event is HostEvent.CHALLENGE,
+                retry_after_s=retry_after_s,
+                at=now,
+            )

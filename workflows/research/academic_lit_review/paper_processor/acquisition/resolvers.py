@@ -53,10 +53,14 @@ class ResolverConfig:
     def from_context(cls, ctx: Context) -> ResolverConfig:
         key = ctx.openalex_api_key.get_secret_value() if ctx.openalex_api_key else None
         return cls(
-            arxiv_base=_base(ctx.arxiv_base), pmc_base=_base(ctx.pmc_base),
-            doi_resolver_base=_base(ctx.doi_resolver_base), unpaywall_base=_base(ctx.unpaywall_base),
-            openalex_base=_base(ctx.openalex_base), openalex_api_key=key,
-            crossref_base=_base(ctx.crossref_base), contact_email=ctx.contact_email,
+            arxiv_base=_base(ctx.arxiv_base),
+            pmc_base=_base(ctx.pmc_base),
+            doi_resolver_base=_base(ctx.doi_resolver_base),
+            unpaywall_base=_base(ctx.unpaywall_base),
+            openalex_base=_base(ctx.openalex_base),
+            openalex_api_key=key,
+            crossref_base=_base(ctx.crossref_base),
+            contact_email=ctx.contact_email,
         )
 
 
@@ -148,7 +152,9 @@ async def _unpaywall(paper: Paper, web: PoliteWeb, cfg: ResolverConfig) -> list[
 
 def openalex_url(doi: str, cfg: ResolverConfig, *, public: bool = False) -> str:
     base = f"{cfg.openalex_base}/works/doi:{_doi_path(doi)}"
-    params = {k: v for k, v in (("mailto", cfg.contact_email), ("api_key", cfg.openalex_api_key)) if v}
+    params = {
+        k: v for k, v in (("mailto", cfg.contact_email), ("api_key", cfg.openalex_api_key)) if v
+    }
     return base if public or not params else f"{base}?{urlencode(params)}"
 
 
@@ -192,13 +198,22 @@ def crossref_candidates(answer: dict[str, Any]) -> list[Candidate]:
     """Crossref's full-text links: typed or plainly PDF ones first, then pages to mine."""
     message = answer.get("message") if isinstance(answer.get("message"), dict) else answer
     links = _dicts(message.get("link"))
-    typed = [(ln.get("URL"), ln.get("intended-application")) for ln in links
-             if str(ln.get("content-type", "")).lower() == "application/pdf"]
-    looks_pdf = [(ln.get("URL"), ln.get("intended-application")) for ln in links
-                 if str(ln.get("content-type", "")).lower() == "unspecified"
-                 and "pdf" in str(ln.get("URL", "")).lower()]
-    pages = [(ln.get("URL"), ln.get("intended-application")) for ln in links
-             if str(ln.get("content-type", "")).lower() in ("unspecified", "text/html")]
+    typed = [
+        (ln.get("URL"), ln.get("intended-application"))
+        for ln in links
+        if str(ln.get("content-type", "")).lower() == "application/pdf"
+    ]
+    looks_pdf = [
+        (ln.get("URL"), ln.get("intended-application"))
+        for ln in links
+        if str(ln.get("content-type", "")).lower() == "unspecified"
+        and "pdf" in str(ln.get("URL", "")).lower()
+    ]
+    pages = [
+        (ln.get("URL"), ln.get("intended-application"))
+        for ln in links
+        if str(ln.get("content-type", "")).lower() in ("unspecified", "text/html")
+    ]
     return _candidates("crossref", [*typed, *looks_pdf, *pages])
 
 
@@ -255,15 +270,27 @@ RESOLVERS: dict[str, Resolver] = {
     "arxiv": Resolver("arxiv", lambda paper, cfg: paper.arxiv is not None, _arxiv),
     "pmc": Resolver("pmc", lambda paper, cfg: paper.pmcid is not None, _pmc),
     "doi_landing": Resolver(
-        "doi_landing", lambda paper, cfg: paper.doi is not None, _doi_landing,
-        describe=lambda paper, cfg: f"{cfg.doi_resolver_base}/{_doi_path(paper.doi or '')}"),
+        "doi_landing",
+        lambda paper, cfg: paper.doi is not None,
+        _doi_landing,
+        describe=lambda paper, cfg: f"{cfg.doi_resolver_base}/{_doi_path(paper.doi or '')}",
+    ),
     "unpaywall": Resolver(
-        "unpaywall", lambda paper, cfg: _no_oa_urls_with_doi(paper, cfg) and bool(cfg.contact_email),
-        _unpaywall, describe=lambda paper, cfg: unpaywall_url(paper.doi or "", cfg, public=True)),
+        "unpaywall",
+        lambda paper, cfg: _no_oa_urls_with_doi(paper, cfg) and bool(cfg.contact_email),
+        _unpaywall,
+        describe=lambda paper, cfg: unpaywall_url(paper.doi or "", cfg, public=True),
+    ),
     "openalex": Resolver(
-        "openalex", _no_oa_urls_with_doi, _openalex,
-        describe=lambda paper, cfg: openalex_url(paper.doi or "", cfg, public=True)),
+        "openalex",
+        _no_oa_urls_with_doi,
+        _openalex,
+        describe=lambda paper, cfg: openalex_url(paper.doi or "", cfg, public=True),
+    ),
     "crossref": Resolver(
-        "crossref", _no_oa_urls_with_doi, _crossref,
-        describe=lambda paper, cfg: crossref_url(paper.doi or "", cfg, public=True)),
+        "crossref",
+        _no_oa_urls_with_doi,
+        _crossref,
+        describe=lambda paper, cfg: crossref_url(paper.doi or "", cfg, public=True),
+    ),
 }

@@ -92,7 +92,9 @@ def title_score(title_words: list[str], page_words: list[str]) -> float:
     for start, word in enumerate(page_words):
         if word not in wanted:
             continue  # a best window can always start on a title word
-        best = max(best, LCSseq.similarity(title_words, page_words[start : start + n + _WINDOW_SLACK]))
+        best = max(
+            best, LCSseq.similarity(title_words, page_words[start : start + n + _WINDOW_SLACK])
+        )
         if best == n:
             break
     return best / n

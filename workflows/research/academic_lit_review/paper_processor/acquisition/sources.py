@@ -126,8 +126,13 @@ class _Search:
     """One paper's search: what was tried, which hosts refused it, the HTML fallback."""
 
     def __init__(
-        self, paper: Paper, key: str, web: PoliteWeb, store: ArtifactStore,
-        policy: SourcePolicy, on_try: Callable[[str], None],
+        self,
+        paper: Paper,
+        key: str,
+        web: PoliteWeb,
+        store: ArtifactStore,
+        policy: SourcePolicy,
+        on_try: Callable[[str], None],
     ) -> None:
         self.paper, self.key, self.web, self.store = paper, key, web, store
         self.policy, self.on_try = policy, on_try
@@ -170,9 +175,14 @@ class _Search:
         host = _host(url)
         if host is not None and host in self.refused and self.refused[host][0] != candidate.route:
             route, reason = self.refused[host]
-            self.result.attempts.append(Attempt(
-                source=candidate.route, url=url, reason=reason,
-                detail=f"not tried: {host} already refused this paper ({reason.value} via {route})"))
+            self.result.attempts.append(
+                Attempt(
+                    source=candidate.route,
+                    url=url,
+                    reason=reason,
+                    detail=f"not tried: {host} already refused this paper ({reason.value} via {route})",
+                )
+            )
             return False
         self.tried.add(url)
         self.on_try(url)
@@ -211,41 +221,57 @@ class _Search:
         if self.policy.check_right_paper:
             try:
                 flag = check_identity(
-                    pdf.info.first_page_text, title=self.paper.title, doi=self.paper.doi).flag
+                    pdf.info.first_page_text, title=self.paper.title, doi=self.paper.doi
+                ).flag
             except SourceFailed as failed:
                 pdf.tmp.unlink(missing_ok=True)
                 self._attempt(candidate.route, candidate.url, failed, note=candidate.note)
                 return False
         stored = await self.store.put_pdf(
-            self.key, tmp_path=pdf.tmp, pages=pdf.info.pages, source="open_access",
-            source_url=pdf.url)
+            self.key,
+            tmp_path=pdf.tmp,
+            pages=pdf.info.pages,
+            source="open_access",
+            source_url=pdf.url,
+        )
         self.result.pdf_path, self.result.pages = str(stored), pdf.info.pages
         self.result.source_url = pdf.url
         self.result.attempts.append(
-            Attempt(source=candidate.route, url=candidate.url, detail=_join(candidate.note, flag)))
+            Attempt(source=candidate.route, url=candidate.url, detail=_join(candidate.note, flag))
+        )
         return True
 
     async def _mine(self, candidate: Candidate, page: _Page, depth: int) -> bool:
         limit = LINKS_PER_PAGE[depth] if depth < len(LINKS_PER_PAGE) else 0
         links = [link for link in page.pdf_links if link not in self.tried][:limit]
         found = f"{len(links)} PDF link(s) followed" if links else "no PDF link"
-        page_attempt = Attempt(source=candidate.route, url=candidate.url, reason=Reason.HTML_PAGE,
-                               detail=_join(candidate.note, f"HTML page, {found}"))
+        page_attempt = Attempt(
+            source=candidate.route,
+            url=candidate.url,
+            reason=Reason.HTML_PAGE,
+            detail=_join(candidate.note, f"HTML page, {found}"),
+        )
         self.result.attempts.append(page_attempt)
         for link in links:
-            if await self._try(Candidate(candidate.route, link, f"PDF link of {page.url}"), depth + 1):
+            if await self._try(
+                Candidate(candidate.route, link, f"PDF link of {page.url}"), depth + 1
+            ):
                 return True
         if self.policy.html_fulltext and self.fallback is None:
             await self._consider_fulltext(candidate, page, page_attempt)
         return False
 
-    async def _consider_fulltext(self, candidate: Candidate, page: _Page, page_attempt: Attempt) -> None:
+    async def _consider_fulltext(
+        self, candidate: Candidate, page: _Page, page_attempt: Attempt
+    ) -> None:
         try:
             text = await anyio.to_thread.run_sync(
-                lambda: extract_fulltext(page.html, min_words=self.policy.html_min_words))
+                lambda: extract_fulltext(page.html, min_words=self.policy.html_min_words)
+            )
             if self.policy.check_right_paper:
-                check_identity(text.markdown[:_HTML_HEAD_CHARS], title=self.paper.title,
-                               doi=self.paper.doi)
+                check_identity(
+                    text.markdown[:_HTML_HEAD_CHARS], title=self.paper.title, doi=self.paper.doi
+                )
         except SourceFailed as failed:
             if failed.reason is Reason.HTML_PAGE:  # the usual case: say so on the page's attempt
                 page_attempt.detail = _join(page_attempt.detail, failed.detail)
@@ -258,13 +284,20 @@ class _Search:
         out = self.store.temp_path(".md")
         await anyio.Path(out).write_text(fallback.text.markdown, encoding="utf-8")
         self.result.markdown_path, self.result.source_url = str(out), fallback.url
-        self.result.attempts.append(Attempt(
-            source=fallback.route, url=fallback.url,
-            detail=_join(fallback.note, f"HTML full text ({fallback.text.words} words)")))
-
-    def _attempt(self, route: str, url: str | None, failed: SourceFailed, note: str | None = None) -> None:
         self.result.attempts.append(
-            Attempt(source=route, url=url, reason=failed.reason, detail=_join(note, failed.detail)))
+            Attempt(
+                source=fallback.route,
+                url=fallback.url,
+                detail=_join(fallback.note, f"HTML full text ({fallback.text.words} words)"),
+            )
+        )
+
+    def _attempt(
+        self, route: str, url: str | None, failed: SourceFailed, note: str | None = None
+    ) -> None:
+        self.result.attempts.append(
+            Attempt(source=route, url=url, reason=failed.reason, detail=_join(note, failed.detail))
+        )
 
 
 def _host(url: str) -> str | None:

@@ -66,9 +66,7 @@ def classify_head(head: bytes, content_type: str | None) -> None:
         raise SourceFailed(Reason.HTML_PAGE, "got an HTML page instead of a PDF")
     if not head:
         raise SourceFailed(Reason.NOT_PDF, "empty response body")
-    raise SourceFailed(
-        Reason.NOT_PDF, f"no %PDF header (content-type {content_type or 'unknown'})"
-    )
+    raise SourceFailed(Reason.NOT_PDF, f"no %PDF header (content-type {content_type or 'unknown'})")
 
 
 def inspect_pdf(path: Path) -> PdfInfo:

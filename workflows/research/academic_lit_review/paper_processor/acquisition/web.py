@@ -74,8 +74,12 @@ class RetryPolicy:
 
     @classmethod
     def from_context(cls, ctx: Context) -> RetryPolicy:
-        return cls(attempts=ctx.retry_attempts, backoff_base_s=ctx.backoff_base_s,
-                   backoff_max_s=ctx.backoff_max_s, retry_after_cap_s=ctx.retry_after_cap_s)
+        return cls(
+            attempts=ctx.retry_attempts,
+            backoff_base_s=ctx.backoff_base_s,
+            backoff_max_s=ctx.backoff_max_s,
+            retry_after_cap_s=ctx.retry_after_cap_s,
+        )
 
 
 class FetchFailed(SourceFailed):
@@ -107,7 +111,8 @@ class FetchFailed(SourceFailed):
         status = last.status if last else None
         paused = isinstance(failed.__cause__, CircuitOpen)
         transient = (not paused and isinstance(failed.__cause__, _TRANSIENT_CAUSES)) or (
-            failed.reason is Reason.HTTP_ERROR and status in TRANSIENT_STATUSES)
+            failed.reason is Reason.HTTP_ERROR and status in TRANSIENT_STATUSES
+        )
         refused = (
             transient
             or paused
@@ -115,8 +120,13 @@ class FetchFailed(SourceFailed):
             or (failed.reason is Reason.HTTP_ERROR and status in HOST_REFUSALS)
         )
         return cls(
-            failed.reason, failed.detail, host=last.host if last else host_key(url), status=status,
-            retry_after_s=last.retry_after_s if last else None, transient=transient, refused=refused,
+            failed.reason,
+            failed.detail,
+            host=last.host if last else host_key(url),
+            status=status,
+            retry_after_s=last.retry_after_s if last else None,
+            transient=transient,
+            refused=refused,
             paused=paused,
         )
 
@@ -279,9 +289,14 @@ async def open_web(
         exempt=frozenset(host_key(url) for url in exempt_urls if url),
     )
     reputation = await Reputation.load(store, window_s=ctx.reputation_window_s)
-    async with open_client(ctx, wrap_transport=lambda inner: PoliteTransport(inner, book)) as client:
+    async with open_client(
+        ctx, wrap_transport=lambda inner: PoliteTransport(inner, book)
+    ) as client:
         yield PoliteWeb(
-            client, book, reputation, limits=download_limits(ctx),
-            retry=RetryPolicy.from_context(ctx), temp_path=store.temp_path,
+            client,
+            book,
+            reputation,
+            limits=download_limits(ctx),
+            retry=RetryPolicy.from_context(ctx),
+            temp_path=store.temp_path,
         )
-

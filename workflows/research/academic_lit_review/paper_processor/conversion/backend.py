@@ -39,8 +39,12 @@ async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecisio
 
         # Probe where the converters run (a GPU node), not on the driver.
         decision = await decide_mode_on_cluster(
-            ctx.marker_mode, ctx.inference_url, address=ctx.ray_address,
-            num_cpus=ctx.ray_num_cpus, num_gpus=ctx.ray_num_gpus)
+            ctx.marker_mode,
+            ctx.inference_url,
+            address=ctx.ray_address,
+            num_cpus=ctx.ray_num_cpus,
+            num_gpus=ctx.ray_num_gpus,
+        )
     else:
         decision = await anyio.to_thread.run_sync(decide_mode, ctx.marker_mode, ctx.inference_url)
     spec = WorkerSpec(
@@ -54,10 +58,19 @@ async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecisio
         from .ray_backend import RayConverterPool
 
         pool: ConversionPool = RayConverterPool(
-            spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s,
-            address=ctx.ray_address, num_cpus=ctx.ray_num_cpus, num_gpus=ctx.ray_num_gpus,
-            max_docs_per_worker=ctx.max_docs_per_worker)
+            spec,
+            workers=ctx.conversion_workers,
+            timeout_s=ctx.conversion_timeout_s,
+            address=ctx.ray_address,
+            num_cpus=ctx.ray_num_cpus,
+            num_gpus=ctx.ray_num_gpus,
+            max_docs_per_worker=ctx.max_docs_per_worker,
+        )
     else:
-        pool = ConverterPool(spec, workers=ctx.conversion_workers, timeout_s=ctx.conversion_timeout_s,
-                             max_docs_per_worker=ctx.max_docs_per_worker)
+        pool = ConverterPool(
+            spec,
+            workers=ctx.conversion_workers,
+            timeout_s=ctx.conversion_timeout_s,
+            max_docs_per_worker=ctx.max_docs_per_worker,
+        )
     return pool, decision

@@ -58,11 +58,17 @@ class _Worker:
         re-imported in the worker, and marker's own prints cannot corrupt the channel.
         """
         parent_sock, child_sock = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [_PROJECT_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [_PROJECT_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        }
         process = subprocess.Popen(
             [sys.executable, "-m", _WORKER_MODULE, str(child_sock.fileno())],
-            pass_fds=[child_sock.fileno()], env=env, stdin=subprocess.DEVNULL,
+            pass_fds=[child_sock.fileno()],
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
         child_sock.close()
         conn = Connection(parent_sock.detach())
@@ -202,7 +208,9 @@ class ConverterPool:
             ) from exc
         except _WorkerGone as exc:
             self._replace(worker)
-            raise ConversionFailed(Reason.CONVERSION_FAILED, f"converter worker crashed ({exc})") from exc
+            raise ConversionFailed(
+                Reason.CONVERSION_FAILED, f"converter worker crashed ({exc})"
+            ) from exc
         except BaseException:
             self._replace(worker)
             raise

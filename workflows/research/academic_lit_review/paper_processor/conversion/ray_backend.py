@@ -125,7 +125,9 @@ def _errors_to_stderr() -> None:
 def actor_runtime_env(spec: WorkerSpec) -> dict[str, Any]:
     """Environment of every converter actor: the project on its path, marker's inference server."""
     env_vars = {
-        "PYTHONPATH": os.pathsep.join([_PROJECT_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "PYTHONPATH": os.pathsep.join(
+            [_PROJECT_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
     }
     if spec.inference_url:
         # marker 2's model stages are clients of this shared surya server (MarkerConverter also
@@ -143,8 +145,11 @@ class ConverterActor:
         self._converter = build_converter(spec)
 
     def ready(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "node": os.uname().nodename,
-                "inference_url": os.environ.get("SURYA_INFERENCE_URL")}
+        return {
+            "pid": os.getpid(),
+            "node": os.uname().nodename,
+            "inference_url": os.environ.get("SURYA_INFERENCE_URL"),
+        }
 
     def convert(self, job: Job) -> Done | Failed:
         started = time.perf_counter()
@@ -163,8 +168,13 @@ def _probe_mode(requested: str, inference_url: str | None) -> ModeDecision:
 
 
 async def decide_mode_on_cluster(
-    requested: str, inference_url: str | None, *, address: str | None,
-    num_cpus: float, num_gpus: float, timeout_s: float = 180.0,
+    requested: str,
+    inference_url: str | None,
+    *,
+    address: str | None,
+    num_cpus: float,
+    num_gpus: float,
+    timeout_s: float = 180.0,
 ) -> ModeDecision:
     """Decide marker's mode where the converters will run (a GPU node), not on the driver."""
     # Importing ray, connecting and submitting block (file I/O, RPCs): never on the event loop.
@@ -173,9 +183,13 @@ async def decide_mode_on_cluster(
 
     def submit() -> Any:
         probe = ray.remote(_probe_mode).options(
-            num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0,
-            runtime_env=actor_runtime_env(WorkerSpec(converter="marker", mode="auto",
-                                                     inference_url=inference_url)))
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            max_retries=0,
+            runtime_env=actor_runtime_env(
+                WorkerSpec(converter="marker", mode="auto", inference_url=inference_url)
+            ),
+        )
         return probe.remote(requested, inference_url)
 
     ref = await anyio.to_thread.run_sync(submit)
@@ -186,7 +200,8 @@ async def decide_mode_on_cluster(
         ray.cancel(ref, force=True)
         raise ConfigurationError(
             f"the Ray cluster ran no mode probe within {timeout_s:g} s (resources:"
-            f" {num_cpus:g} CPU, {num_gpus:g} GPU per converter)") from exc
+            f" {num_cpus:g} CPU, {num_gpus:g} GPU per converter)"
+        ) from exc
     except ray.exceptions.RayTaskError as exc:
         cause = exc.as_instanceof_cause()
         if isinstance(cause, ConfigurationError):
@@ -443,18 +458,30 @@ class LoopbackRayCluster:
         # Every fixed default port made free, so several clusters (test runs) can share a machine.
         gcs_port, client_port, agent_port, dashboard_port = _free_ports(4)
         command = [
-            str(ray_cli), "start", "--head", "--node-ip-address=127.0.0.1",
-            f"--port={gcs_port}", f"--ray-client-server-port={client_port}",
-            f"--dashboard-agent-listen-port={agent_port}", f"--dashboard-port={dashboard_port}",
+            str(ray_cli),
+            "start",
+            "--head",
+            "--node-ip-address=127.0.0.1",
+            f"--port={gcs_port}",
+            f"--ray-client-server-port={client_port}",
+            f"--dashboard-agent-listen-port={agent_port}",
+            f"--dashboard-port={dashboard_port}",
             f"--num-cpus={self.num_cpus}",
-            "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats",
+            "--num-gpus=0",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
             f"--temp-dir={self.temp_dir}",
         ]
         log_path = Path(self.temp_dir) / "ray-start.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, env={**os.environ, **LOOPBACK_ENV}, stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                env={**os.environ, **LOOPBACK_ENV},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self._pgid = process.pid
         try:
             code = process.wait(self.start_timeout_s)

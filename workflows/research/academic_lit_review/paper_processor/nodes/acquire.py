@@ -57,14 +57,31 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
             stack.callback(store.close)
             web = await stack.enter_async_context(
-                open_web(ctx, store, exempt_urls=(ctx.retrieve_url,)))
-            service = RetrieveAcademic(
-                ctx.retrieve_url, client=web.client, api_key=ctx.retrieve_api_key,
-            ) if ctx.retrieve_url else None
+                open_web(ctx, store, exempt_urls=(ctx.retrieve_url,))
+            )
+            service = (
+                RetrieveAcademic(
+                    ctx.retrieve_url,
+                    client=web.client,
+                    api_key=ctx.retrieve_api_key,
+                )
+                if ctx.retrieve_url
+                else None
+            )
             to_marker = await stack.enter_async_context(channel.acquire_to_marker)
             to_poll = await stack.enter_async_context(channel.acquire_to_poll)
-            run = _Run(ctx, store, web, service, ServiceGate(service) if service else None,
-                       to_marker, to_poll, paper_events(), failures, SourcePolicy.from_context(ctx))
+            run = _Run(
+                ctx,
+                store,
+                web,
+                service,
+                ServiceGate(service) if service else None,
+                to_marker,
+                to_poll,
+                paper_events(),
+                failures,
+                SourcePolicy.from_context(ctx),
+            )
             work = iter(state.get("work", []))
             slots = PaperSlots(ctx.download_concurrency)
             async with anyio.create_task_group() as tg:
@@ -89,49 +106,104 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
     stored = await run.store.lookup(key)
     if stored is not None and stored.markdown_path is not None:
         # Converted by an attempt of this run that was interrupted before it could commit.
-        await run.to_marker.send(Acquired(
-            index=index, key=key, path=str(stored.markdown_path), kind="stored",
-            source=stored.source or "open_access", source_url=stored.source_url,
-            pages=stored.pages, relevance=paper.relevance))
+        await run.to_marker.send(
+            Acquired(
+                index=index,
+                key=key,
+                path=str(stored.markdown_path),
+                kind="stored",
+                source=stored.source or "open_access",
+                source_url=stored.source_url,
+                pages=stored.pages,
+                relevance=paper.relevance,
+            )
+        )
         return
     if stored is not None and stored.pdf_path is not None:
         run.emit("downloaded", index=index, key=key, cached=True, pages=stored.pages)
-        await run.to_marker.send(Acquired(
-            index=index, key=key, path=str(stored.pdf_path), kind="pdf",
-            source=stored.source or "open_access", source_url=stored.source_url,
-            pages=stored.pages, relevance=paper.relevance, timings={"acquire_s": 0.0}))
+        await run.to_marker.send(
+            Acquired(
+                index=index,
+                key=key,
+                path=str(stored.pdf_path),
+                kind="pdf",
+                source=stored.source or "open_access",
+                source_url=stored.source_url,
+                pages=stored.pages,
+                relevance=paper.relevance,
+                timings={"acquire_s": 0.0},
+            )
+        )
         return
     if run.service is not None:
         job_id = await run.store.job_for(key, run.service.base_url)
         if job_id is not None:
             run.emit("retrieve_reattached", index=index, key=key, job_id=job_id)
-            await run.to_poll.send(SubmittedJob(index=index, key=key, job_id=job_id,
-                                                relevance=paper.relevance, reattached=True))
+            await run.to_poll.send(
+                SubmittedJob(
+                    index=index, key=key, job_id=job_id, relevance=paper.relevance, reattached=True
+                )
+            )
             return
 
     result = await acquire_open_access(
-        paper, key, run.web, run.store, policy=run.policy,
+        paper,
+        key,
+        run.web,
+        run.store,
+        policy=run.policy,
         on_try=lambda url: run.emit("downloading", index=index, key=key, url=url),
     )
     attempts = tuple(a.model_dump(mode="json") for a in result.attempts)
     if result.pdf_path is not None:
-        run.emit("downloaded", index=index, key=key, url=result.source_url, pages=result.pages,
-                 seconds=round(result.seconds, 4))
-        await run.to_marker.send(Acquired(
-            index=index, key=key, path=result.pdf_path, kind="pdf", source="open_access",
-            source_url=result.source_url, pages=result.pages, relevance=paper.relevance,
-            attempts=attempts, timings={"acquire_s": time.perf_counter() - started}))
+        run.emit(
+            "downloaded",
+            index=index,
+            key=key,
+            url=result.source_url,
+            pages=result.pages,
+            seconds=round(result.seconds, 4),
+        )
+        await run.to_marker.send(
+            Acquired(
+                index=index,
+                key=key,
+                path=result.pdf_path,
+                kind="pdf",
+                source="open_access",
+                source_url=result.source_url,
+                pages=result.pages,
+                relevance=paper.relevance,
+                attempts=attempts,
+                timings={"acquire_s": time.perf_counter() - started},
+            )
+        )
         return
     if result.markdown_path is not None:
         # No PDF anywhere, but an HTML page held the article: marker stores it as it is.
-        run.emit("downloaded", index=index, key=key, url=result.source_url, kind="markdown",
-                 seconds=round(result.seconds, 4))
+        run.emit(
+            "downloaded",
+            index=index,
+            key=key,
+            url=result.source_url,
+            kind="markdown",
+            seconds=round(result.seconds, 4),
+        )
         try:
-            await run.to_marker.send(Acquired(
-                index=index, key=key, path=result.markdown_path, kind="markdown",
-                source="open_access", source_url=result.source_url, pages=None,
-                relevance=paper.relevance, attempts=attempts,
-                timings={"acquire_s": time.perf_counter() - started}))
+            await run.to_marker.send(
+                Acquired(
+                    index=index,
+                    key=key,
+                    path=result.markdown_path,
+                    kind="markdown",
+                    source="open_access",
+                    source_url=result.source_url,
+                    pages=None,
+                    relevance=paper.relevance,
+                    attempts=attempts,
+                    timings={"acquire_s": time.perf_counter() - started},
+                )
+            )
         except BaseException:
             Path(result.markdown_path).unlink(missing_ok=True)  # a temp file until marker stores it
             raise
@@ -143,31 +215,52 @@ async def _submit_to_service(
     index: int, key: str, paper: Paper, attempts: list[Attempt], run: _Run
 ) -> None:
     def fail(reason: Reason, message: str, stage: Stage = Stage.ACQUIRE) -> None:
-        run.failures[str(index)] = failure(index, key, stage=stage, reason=reason, message=message,
-                                           doi=paper.doi, title=paper.title, tried=attempts)
+        run.failures[str(index)] = failure(
+            index,
+            key,
+            stage=stage,
+            reason=reason,
+            message=message,
+            doi=paper.doi,
+            title=paper.title,
+            tried=attempts,
+        )
         run.emit("failed", index=index, key=key, reason=reason.value)
 
     if run.service is None or run.gate is None:
         if not attempts:
-            fail(Reason.NO_OPEN_ACCESS, "no open-access URL, and retrieve-academic is not configured")
+            fail(
+                Reason.NO_OPEN_ACCESS, "no open-access URL, and retrieve-academic is not configured"
+            )
         else:
             summary = "; ".join(f"{a.url}: {a.reason.value if a.reason else '?'}" for a in attempts)
-            fail(attempts[0].reason or Reason.NO_OPEN_ACCESS,
-                 f"no open-access source worked ({summary}); retrieve-academic is not configured")
+            fail(
+                attempts[0].reason or Reason.NO_OPEN_ACCESS,
+                f"no open-access source worked ({summary}); retrieve-academic is not configured",
+            )
         return
     problem = await run.gate.problem()
     if problem is None:
         try:
             job_id = await run.service.submit(
-                paper, timeout_seconds=run.ctx.retrieve_service_timeout_s)
+                paper, timeout_seconds=run.ctx.retrieve_service_timeout_s
+            )
         except ServiceError as exc:
             problem = f"retrieve-academic refused the job: {exc}"
     if problem is not None:
-        tried = "no open-access URL" if not candidate_urls(paper) else "no open-access source worked"
+        tried = (
+            "no open-access URL" if not candidate_urls(paper) else "no open-access source worked"
+        )
         fail(Reason.SERVICE_UNAVAILABLE, f"{tried}; {problem}", stage=Stage.RETRIEVE)
         return
     await run.store.record_job(key, run.service.base_url, job_id)
     run.emit("retrieve_submitted", index=index, key=key, job_id=job_id)
-    await run.to_poll.send(SubmittedJob(
-        index=index, key=key, job_id=job_id, relevance=paper.relevance,
-        attempts=tuple(a.model_dump(mode="json") for a in attempts)))
+    await run.to_poll.send(
+        SubmittedJob(
+            index=index,
+            key=key,
+            job_id=job_id,
+            relevance=paper.relevance,
+            attempts=tuple(a.model_dump(mode="json") for a in attempts),
+        )
+    )

@@ -29,9 +29,15 @@ async def finalize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         outcome = results.get(str(index))
         if outcome is None:  # a bug, but the paper still gets its one outcome
             paper = paper if isinstance(paper, dict) else {}
-            outcome = failure(index, None, stage=Stage.PREPARE, reason=Reason.INVALID_INPUT,
-                              message="internal error: no stage decided this paper's fate",
-                              doi=paper.get("doi"), title=paper.get("title"))
+            outcome = failure(
+                index,
+                None,
+                stage=Stage.PREPARE,
+                reason=Reason.INVALID_INPUT,
+                message="internal error: no stage decided this paper's fate",
+                doi=paper.get("doi"),
+                title=paper.get("title"),
+            )
         outcomes.append(dict(outcome))
     await anyio.to_thread.run_sync(_read_markdown, outcomes)
     store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)

@@ -18,14 +18,14 @@ from langgraph.runtime import Runtime
 
 from ..channel import Acquired, fate_shared, registry
 from ..context import Context, context_or_default
-from ..errors import RunAborted
-from ..events import Emit, paper_events
-from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..conversion.backend import open_converter_pool
 from ..conversion.mode import ModeDecision
 from ..conversion.pool import ConversionFailed, ConverterPool
 from ..conversion.queue import RelevanceQueue
 from ..conversion.worker import Job
+from ..errors import RunAborted
+from ..events import Emit, paper_events
+from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..state import State
 from ..store import ArtifactStore
 
@@ -60,9 +60,16 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         try:
             pool, decision = await open_converter_pool(ctx)
             async with pool, channel.marker_inbox as inbox:
-                work = _Converting(run_key, ctx, pool, decision, store,
-                                   {i["index"]: i["paper"] for i in state.get("work", [])},
-                                   paper_events(), results)
+                work = _Converting(
+                    run_key,
+                    ctx,
+                    pool,
+                    decision,
+                    store,
+                    {i["index"]: i["paper"] for i in state.get("work", [])},
+                    paper_events(),
+                    results,
+                )
                 waiting: RelevanceQueue[_Waiting] = RelevanceQueue()
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(_admit, inbox, waiting)
@@ -77,7 +84,9 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"results": results}
 
 
-async def _admit(inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting]) -> None:
+async def _admit(
+    inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting]
+) -> None:
     async for item in inbox:
         waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
     waiting.close()
@@ -139,17 +148,27 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
         if not await anyio.to_thread.run_sync(_has_words, out):
             # Blank markdown is no conversion: say why, and keep it out of the store, so a
             # later run that can OCR (full mode) converts the paper instead of reusing nothing.
-            ocr = (" (text-layer mode does not OCR; full mode with models would)"
-                   if work.decision.mode == "text_layer" else "")
+            ocr = (
+                " (text-layer mode does not OCR; full mode with models would)"
+                if work.decision.mode == "text_layer"
+                else ""
+            )
             raise ConversionFailed(
                 Reason.CONVERSION_FAILED,
-                f"no text found in {pages} page(s): the PDF has no text layer, e.g. a scan{ocr}")
+                f"no text found in {pages} page(s): the PDF has no text layer, e.g. a scan{ocr}",
+            )
     except ConversionFailed as exc:
         out.unlink(missing_ok=True)
         work.results[str(item.index)] = failure(
-            item.index, item.key, stage=Stage.CONVERT, reason=exc.reason, message=exc.detail,
-            doi=paper.get("doi"), title=paper.get("title"),
-            tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)])
+            item.index,
+            item.key,
+            stage=Stage.CONVERT,
+            reason=exc.reason,
+            message=exc.detail,
+            doi=paper.get("doi"),
+            title=paper.get("title"),
+            tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
+        )
         work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
         return
     except BaseException:
@@ -157,19 +176,38 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
         raise
     timings["convert_s"] = time.perf_counter() - started
     stored = await work.store.put_markdown(
-        item.key, out, converter=work.pool.spec.converter, mode=work.decision.mode,
-        mode_reason=work.decision.reason, source=item.source, source_url=item.source_url)
+        item.key,
+        out,
+        converter=work.pool.spec.converter,
+        mode=work.decision.mode,
+        mode_reason=work.decision.reason,
+        source=item.source,
+        source_url=item.source_url,
+    )
     outcome = Outcome(
-        index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
-        status="converted", source=item.source, source_url=item.source_url,
-        pages=pages, converter=work.pool.spec.converter,
-        mode=work.decision.mode, mode_reason=work.decision.reason,
-        markdown_path=str(stored), timings={k: round(v, 4) for k, v in timings.items()},
+        index=item.index,
+        key=item.key,
+        doi=paper.get("doi"),
+        title=paper.get("title"),
+        status="converted",
+        source=item.source,
+        source_url=item.source_url,
+        pages=pages,
+        converter=work.pool.spec.converter,
+        mode=work.decision.mode,
+        mode_reason=work.decision.reason,
+        markdown_path=str(stored),
+        timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
     )
     work.results[str(item.index)] = outcome.model_dump(mode="json")
-    work.emit("converted", index=item.index, key=item.key, pages=outcome.pages,
-              seconds=round(timings["convert_s"], 4))
+    work.emit(
+        "converted",
+        index=item.index,
+        key=item.key,
+        pages=outcome.pages,
+        seconds=round(timings["convert_s"], 4),
+    )
 
 
 def _has_words(path: Path) -> bool:
@@ -185,12 +223,25 @@ async def _store_markdown(entry: _Waiting, paper: dict, work: _Converting) -> No
     item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     stored = await work.store.put_markdown(
-        item.key, Path(item.path), converter="html", mode=None, mode_reason=None,
-        source=item.source, source_url=item.source_url)
+        item.key,
+        Path(item.path),
+        converter="html",
+        mode=None,
+        mode_reason=None,
+        source=item.source,
+        source_url=item.source_url,
+    )
     outcome = Outcome(
-        index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
-        status="converted", source=item.source, source_url=item.source_url, converter="html",
-        markdown_path=str(stored), timings={k: round(v, 4) for k, v in timings.items()},
+        index=item.index,
+        key=item.key,
+        doi=paper.get("doi"),
+        title=paper.get("title"),
+        status="converted",
+        source=item.source,
+        source_url=item.source_url,
+        converter="html",
+        markdown_path=str(stored),
+        timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
     )
     work.results[str(item.index)] = outcome.model_dump(mode="json")
@@ -201,7 +252,9 @@ async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:
     """Convert one PDF into `out`; documents longer than a chunk go in page ranges, joined."""
     pages = item.pages or 0
     if pages > work.ctx.max_pages:
-        raise ConversionFailed(Reason.TOO_LARGE, f"{pages} pages; the limit is {work.ctx.max_pages}")
+        raise ConversionFailed(
+            Reason.TOO_LARGE, f"{pages} pages; the limit is {work.ctx.max_pages}"
+        )
     chunk = work.ctx.pages_per_chunk
     if pages <= chunk:
         done = await work.pool.convert(Job(pdf_path=item.path, out_path=str(out), pages=pages))
@@ -212,8 +265,14 @@ async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:
             last = min(first + chunk, pages) - 1
             part = work.store.temp_path(f".p{first}.md")
             parts.append(part)
-            await work.pool.convert(Job(pdf_path=item.path, out_path=str(part),
-                                        pages=last - first + 1, page_range=(first, last)))
+            await work.pool.convert(
+                Job(
+                    pdf_path=item.path,
+                    out_path=str(part),
+                    pages=last - first + 1,
+                    page_range=(first, last),
+                )
+            )
         await anyio.to_thread.run_sync(_join, parts, out)
     finally:
         for part in parts:
@@ -233,10 +292,19 @@ async def _answer_from_store(item: Acquired, paper: dict, work: _Converting) -> 
     stored = await work.store.lookup(item.key)
     assert stored is not None and stored.markdown_path is not None
     outcome = Outcome(
-        index=item.index, key=item.key, doi=paper.get("doi"), title=paper.get("title"),
-        status="converted", source=stored.source, source_url=stored.source_url,
-        pages=stored.pages, converter=stored.converter, mode=stored.mode,
-        mode_reason=stored.mode_reason, markdown_path=str(stored.markdown_path), cached=True,
+        index=item.index,
+        key=item.key,
+        doi=paper.get("doi"),
+        title=paper.get("title"),
+        status="converted",
+        source=stored.source,
+        source_url=stored.source_url,
+        pages=stored.pages,
+        converter=stored.converter,
+        mode=stored.mode,
+        mode_reason=stored.mode_reason,
+        markdown_path=str(stored.markdown_path),
+        cached=True,
     )
     work.results[str(item.index)] = outcome.model_dump(mode="json")
     work.emit("cached", index=item.index, key=item.key)

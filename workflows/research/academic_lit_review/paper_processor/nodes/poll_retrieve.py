@@ -93,8 +93,15 @@ async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, An
                 store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
                 stack.callback(store.close)
                 client = await stack.enter_async_context(open_client(ctx))
-                poller = _Poller(ctx, RetrieveAcademic(ctx.retrieve_url, client=client, api_key=ctx.retrieve_api_key), store,
-                                 to_marker, paper_events(), titles, failures)
+                poller = _Poller(
+                    ctx,
+                    RetrieveAcademic(ctx.retrieve_url, client=client, api_key=ctx.retrieve_api_key),
+                    store,
+                    to_marker,
+                    paper_events(),
+                    titles,
+                    failures,
+                )
                 await poller.run(inbox)
         await channel.wait_for_consumer()
     return {"results": failures}
@@ -124,7 +131,9 @@ class _Poller:
 
     async def _take_jobs(self, inbox: MemoryObjectReceiveStream[SubmittedJob]) -> None:
         async for job in inbox:
-            self.board.add(_Watch(job, deadline=anyio.current_time() + self.ctx.retrieve_job_timeout_s))
+            self.board.add(
+                _Watch(job, deadline=anyio.current_time() + self.ctx.retrieve_job_timeout_s)
+            )
         self.board.close_intake()
 
     async def _poll_round(self, tg: TaskGroup) -> None:
@@ -140,14 +149,20 @@ class _Poller:
                 status = await self.service.job(job.job_id)
             except ServiceError as exc:
                 if exc.status_code == 404:
-                    self._finish_failed(watch, Reason.JOB_FAILED,
-                                        f"retrieve-academic no longer knows job {job.job_id}")
+                    self._finish_failed(
+                        watch,
+                        Reason.JOB_FAILED,
+                        f"retrieve-academic no longer knows job {job.job_id}",
+                    )
                     await self.store.forget_job(job.key, self.service.base_url)
                 elif not exc.transient:
                     self._finish_failed(watch, Reason.JOB_FAILED, f"polling job failed: {exc}")
                 elif anyio.current_time() > watch.deadline:
-                    self._finish_failed(watch, Reason.SERVICE_UNAVAILABLE,
-                                        f"service errors until the job deadline; last: {exc}")
+                    self._finish_failed(
+                        watch,
+                        Reason.SERVICE_UNAVAILABLE,
+                        f"service errors until the job deadline; last: {exc}",
+                    )
                 else:
                     watch.last_error = str(exc)
                 return
@@ -157,12 +172,16 @@ class _Poller:
             tg.start_soon(self._fetch, watch)
         elif status.status == "failed":
             code = status.error_code or "UNKNOWN"
-            self._finish_failed(watch, Reason.JOB_FAILED, f"{code}: {status.error or 'job failed'}",
-                                error_code=code)
+            self._finish_failed(
+                watch, Reason.JOB_FAILED, f"{code}: {status.error or 'job failed'}", error_code=code
+            )
             await self.store.forget_job(job.key, self.service.base_url)
         elif anyio.current_time() > watch.deadline:
-            self._finish_failed(watch, Reason.JOB_TIMEOUT,
-                                f"job still {status.status} after {self.ctx.retrieve_job_timeout_s:g} s")
+            self._finish_failed(
+                watch,
+                Reason.JOB_TIMEOUT,
+                f"job still {status.status} after {self.ctx.retrieve_job_timeout_s:g} s",
+            )
         else:
             self.emit("retrieve_status", index=job.index, key=job.key, status=status.status)
 
@@ -178,7 +197,8 @@ class _Poller:
         tmp = self.store.temp_path(".download")
         try:
             downloaded = await self.service.download_file(
-                job.job_id, tmp, limits=download_limits(self.ctx, trusted=True))
+                job.job_id, tmp, limits=download_limits(self.ctx, trusted=True)
+            )
             classify_head(downloaded.head, downloaded.content_type)
             info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
             if self.ctx.check_right_paper:
@@ -190,8 +210,13 @@ class _Poller:
                 # The file is there; the service hiccuped (VPN rotation, 429, restart). Poll the
                 # job again next round and fetch again, until the job's deadline.
                 watch.last_error = exc.detail
-                self.emit("retrieve_status", index=job.index, key=job.key, status="retrying",
-                          error=exc.detail)
+                self.emit(
+                    "retrieve_status",
+                    index=job.index,
+                    key=job.key,
+                    status="retrying",
+                    error=exc.detail,
+                )
                 self.board.add(watch)
                 return
             self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
@@ -200,28 +225,61 @@ class _Poller:
             tmp.unlink(missing_ok=True)
             raise
         url = f"{self.service.base_url}/jobs/{job.job_id}/file"
-        stored = await self.store.put_pdf(job.key, tmp, pages=info.pages,
-                                          source="retrieve_academic", source_url=url)
-        self.emit("downloaded", index=job.index, key=job.key, url=url, pages=info.pages,
-                  source="retrieve_academic")
-        await self.to_marker.send(Acquired(
-            index=job.index, key=job.key, path=str(stored), kind="pdf",
-            source="retrieve_academic", source_url=url, pages=info.pages,
-            relevance=job.relevance, attempts=job.attempts,
-            timings={"retrieve_download_s": time.perf_counter() - started}))
+        stored = await self.store.put_pdf(
+            job.key, tmp, pages=info.pages, source="retrieve_academic", source_url=url
+        )
+        self.emit(
+            "downloaded",
+            index=job.index,
+            key=job.key,
+            url=url,
+            pages=info.pages,
+            source="retrieve_academic",
+        )
+        await self.to_marker.send(
+            Acquired(
+                index=job.index,
+                key=job.key,
+                path=str(stored),
+                kind="pdf",
+                source="retrieve_academic",
+                source_url=url,
+                pages=info.pages,
+                relevance=job.relevance,
+                attempts=job.attempts,
+                timings={"retrieve_download_s": time.perf_counter() - started},
+            )
+        )
 
-    def _finish_failed(self, watch: _Watch, reason: Reason, message: str,
-                       error_code: str | None = None) -> None:
+    def _finish_failed(
+        self, watch: _Watch, reason: Reason, message: str, error_code: str | None = None
+    ) -> None:
         self.board.pending.pop(watch.job.job_id, None)
         self._record_failure(watch.job, reason, message, error_code=error_code)
 
-    def _record_failure(self, job: SubmittedJob, reason: Reason, message: str,
-                        error_code: str | None = None) -> None:
+    def _record_failure(
+        self, job: SubmittedJob, reason: Reason, message: str, error_code: str | None = None
+    ) -> None:
         paper = self.papers.get(job.index, {})
-        tried = [*job.attempts, {"source": "retrieve_academic", "url": self.service.base_url,
-                                 "reason": reason.value, "detail": message}]
+        tried = [
+            *job.attempts,
+            {
+                "source": "retrieve_academic",
+                "url": self.service.base_url,
+                "reason": reason.value,
+                "detail": message,
+            },
+        ]
         self.failures[str(job.index)] = failure(
-            job.index, job.key, stage=Stage.RETRIEVE, reason=reason, message=message,
-            doi=paper.get("doi"), title=paper.get("title"), tried=tried)
-        self.emit("failed", index=job.index, key=job.key, reason=reason.value,
-                  error_code=error_code)
+            job.index,
+            job.key,
+            stage=Stage.RETRIEVE,
+            reason=reason,
+            message=message,
+            doi=paper.get("doi"),
+            title=paper.get("title"),
+            tried=tried,
+        )
+        self.emit(
+            "failed", index=job.index, key=job.key, reason=reason.value, error_code=error_code
+        )

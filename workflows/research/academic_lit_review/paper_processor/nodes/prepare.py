@@ -37,22 +37,37 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         for index, raw in enumerate(papers):
             outcome = None
             if not isinstance(raw, dict):
-                outcome = failure(index, None, stage=Stage.PREPARE, reason=Reason.INVALID_INPUT,
-                                  message=f"paper #{index} is a {type(raw).__name__}, not an object")
+                outcome = failure(
+                    index,
+                    None,
+                    stage=Stage.PREPARE,
+                    reason=Reason.INVALID_INPUT,
+                    message=f"paper #{index} is a {type(raw).__name__}, not an object",
+                )
             else:
                 try:
                     paper = Paper.model_validate(raw)
                 except ValidationError as exc:
-                    outcome = failure(index, None, stage=Stage.PREPARE, reason=Reason.INVALID_INPUT,
-                                      message=_validation_message(exc), title=raw.get("title"))
+                    outcome = failure(
+                        index,
+                        None,
+                        stage=Stage.PREPARE,
+                        reason=Reason.INVALID_INPUT,
+                        message=_validation_message(exc),
+                        title=raw.get("title"),
+                    )
                 else:
                     outcome, item = await _triage(index, paper, store, first_index_of)
                     if item is not None:
                         work.append(item)
             if outcome is not None:
                 results[str(index)] = outcome
-                emit(outcome["status"] if not outcome["cached"] else "cached", index=index,
-                     key=outcome["key"], reason=outcome.get("reason"))
+                emit(
+                    outcome["status"] if not outcome["cached"] else "cached",
+                    index=index,
+                    key=outcome["key"],
+                    reason=outcome.get("reason"),
+                )
             else:
                 emit("queued", index=index, key=work[-1]["key"])
     finally:
@@ -65,21 +80,41 @@ async def _triage(
 ) -> tuple[dict | None, WorkItem | None]:
     key = paper.key()
     if key is None:
-        return failure(index, None, stage=Stage.PREPARE, reason=Reason.NO_IDENTIFIER,
-                       message="paper has no DOI, arXiv id, PMCID or title"), None
+        return failure(
+            index,
+            None,
+            stage=Stage.PREPARE,
+            reason=Reason.NO_IDENTIFIER,
+            message="paper has no DOI, arXiv id, PMCID or title",
+        ), None
     if key in first_index_of:
         first = first_index_of[key]
-        return failure(index, key, stage=Stage.PREPARE, reason=Reason.DUPLICATE, doi=paper.doi,
-                       title=paper.title,
-                       message=f"same paper as input #{first} ({key}); processed there"), None
+        return failure(
+            index,
+            key,
+            stage=Stage.PREPARE,
+            reason=Reason.DUPLICATE,
+            doi=paper.doi,
+            title=paper.title,
+            message=f"same paper as input #{first} ({key}); processed there",
+        ), None
     first_index_of[key] = index
     artifacts = await store.lookup(key)
     if artifacts is not None and artifacts.markdown_path is not None:
         cached = Outcome(
-            index=index, key=key, doi=paper.doi, title=paper.title, status="converted",
-            source=artifacts.source, source_url=artifacts.source_url, pages=artifacts.pages,
-            converter=artifacts.converter, mode=artifacts.mode, mode_reason=artifacts.mode_reason,
-            markdown_path=str(artifacts.markdown_path), cached=True,
+            index=index,
+            key=key,
+            doi=paper.doi,
+            title=paper.title,
+            status="converted",
+            source=artifacts.source,
+            source_url=artifacts.source_url,
+            pages=artifacts.pages,
+            converter=artifacts.converter,
+            mode=artifacts.mode,
+            mode_reason=artifacts.mode_reason,
+            markdown_path=str(artifacts.markdown_path),
+            cached=True,
         )
         return cached.model_dump(mode="json"), None
     return None, WorkItem(index=index, key=key, paper=paper.model_dump(mode="json"))

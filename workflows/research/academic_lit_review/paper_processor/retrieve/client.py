@@ -1,9 +1,9 @@
 """Client of the retrieve-academic job service.
 
-    GET  /health          → {status, vpn_connected}
-    POST /retrieve        → {job_id, status}       body: doi, title, authors, year, venue, timeout_seconds
-    GET  /jobs/{id}       → {status: pending|searching|downloading|completed|failed, error, error_code}
-    GET  /jobs/{id}/file  → the file, streamed
+GET  /health          → {status, vpn_connected}
+POST /retrieve        → {job_id, status}       body: doi, title, authors, year, venue, timeout_seconds
+GET  /jobs/{id}       → {status: pending|searching|downloading|completed|failed, error, error_code}
+GET  /jobs/{id}/file  → the file, streamed
 """
 
 from __future__ import annotations
@@ -58,9 +58,7 @@ class RetrieveAcademic:
         self.base_url = base_url.rstrip("/")
         self._client = client
         # Sent per request rather than set on the shared client, so open-web hosts never see it.
-        self._auth = (
-            {"Authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
-        )
+        self._auth = {"Authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
 
     async def _request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         try:
@@ -122,5 +120,10 @@ class RetrieveAcademic:
         )
 
     async def download_file(self, job_id: str, dest: Path, *, limits: DownloadLimits) -> Downloaded:
-        return await download(self._client, f"{self.base_url}/jobs/{job_id}/file", dest,
-                              limits=limits, headers=self._auth)
+        return await download(
+            self._client,
+            f"{self.base_url}/jobs/{job_id}/file",
+            dest,
+            limits=limits,
+            headers=self._auth,
+        )

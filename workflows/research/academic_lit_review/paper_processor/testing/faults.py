@@ -132,10 +132,16 @@ class StallMidBody(Behaviour):
         body = _body_bytes(self.body)
         watch = _DisconnectWatch(receive)
         try:
-            await _start(send, 200, {"content-type": self.content_type,
-                                     "content-length": str(len(body))})
-            await send({"type": "http.response.body", "body": body[: _split_at(body, self.sent)],
-                        "more_body": True})
+            await _start(
+                send, 200, {"content-type": self.content_type, "content-length": str(len(body))}
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": body[: _split_at(body, self.sent)],
+                    "more_body": True,
+                }
+            )
             await _wait_for_disconnect(watch)
         finally:
             watch.stop()
@@ -156,9 +162,16 @@ class ResetMidBody(Behaviour):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = _body_bytes(self.body)
-        await _start(send, 200, {"content-type": self.content_type, "content-length": str(len(body))})
-        await send({"type": "http.response.body", "body": body[: _split_at(body, self.sent)],
-                    "more_body": True})
+        await _start(
+            send, 200, {"content-type": self.content_type, "content-length": str(len(body))}
+        )
+        await send(
+            {
+                "type": "http.response.body",
+                "body": body[: _split_at(body, self.sent)],
+                "more_body": True,
+            }
+        )
         await asyncio.sleep(0.05)  # let the partial body reach the client first
         self.resets += 1
         transport = find_transport(send)
@@ -168,7 +181,9 @@ class ResetMidBody(Behaviour):
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
-        await asyncio.sleep(0.01)  # let the server notice, so it does not log an unfinished response
+        await asyncio.sleep(
+            0.01
+        )  # let the server notice, so it does not log an unfinished response
 
 
 @dataclass
@@ -181,9 +196,16 @@ class TruncatedBody(Behaviour):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = _body_bytes(self.body)
-        await _start(send, 200, {"content-type": self.content_type, "content-length": str(len(body))})
-        await send({"type": "http.response.body", "body": body[: _split_at(body, self.sent)],
-                    "more_body": True})
+        await _start(
+            send, 200, {"content-type": self.content_type, "content-length": str(len(body))}
+        )
+        await send(
+            {
+                "type": "http.response.body",
+                "body": body[: _split_at(body, self.sent)],
+                "more_body": True,
+            }
+        )
         await asyncio.sleep(0.05)
         transport = find_transport(send)
         if transport is not None:
@@ -213,8 +235,9 @@ class DeclaredLength(Behaviour):
         body = _body_bytes(self.body)
         watch = _DisconnectWatch(receive)
         try:
-            await _start(send, 200, {"content-type": self.content_type,
-                                     "content-length": str(self.declared)})
+            await _start(
+                send, 200, {"content-type": self.content_type, "content-length": str(self.declared)}
+            )
             if self.declared <= len(body):
                 await send({"type": "http.response.body", "body": body[: self.declared]})
                 return
@@ -243,19 +266,27 @@ class RedirectLoop(Behaviour):
                 hop = int(part[4:])
         location = f"{scope['path']}?hop={hop + 1}"
         body = html_page("Moved", f'<a href="{location}">moved</a>')
-        await _start(send, self.status, {"location": location, "content-type": "text/html",
-                                         "content-length": str(len(body))})
+        await _start(
+            send,
+            self.status,
+            {"location": location, "content-type": "text/html", "content-length": str(len(body))},
+        )
         await send({"type": "http.response.body", "body": body})
 
 
 def ErrorStatus(
-    status: int, *, retry_after: str | None = None, body: bytes | None = None,
+    status: int,
+    *,
+    retry_after: str | None = None,
+    body: bytes | None = None,
     content_type: str = "text/html; charset=utf-8",
 ) -> Respond:
     """An error answer (plain HTML error page unless `body` is given), optionally with Retry-After."""
     headers = {"retry-after": retry_after} if retry_after is not None else {}
     if body is None:
-        body = html_page(f"{status} Error", f"<h1>Error {status}</h1><p>Please try again later.</p>")
+        body = html_page(
+            f"{status} Error", f"<h1>Error {status}</h1><p>Please try again later.</p>"
+        )
     return Respond(body=body, status=status, content_type=content_type, headers=headers)
 
 
@@ -271,8 +302,9 @@ def pdf_as_html(pdf: Path | bytes) -> Respond:
 
 def html_as_pdf(title: str = "Article") -> Respond:
     """A landing page served with a lying `Content-Type: application/pdf`."""
-    return Respond(body=html_page(title, "<p>Read the full text online.</p>"),
-                   content_type="application/pdf")
+    return Respond(
+        body=html_page(title, "<p>Read the full text online.</p>"), content_type="application/pdf"
+    )
 
 
 @dataclass
@@ -293,7 +325,9 @@ class FailFirst(Behaviour):
         await behaviour(scope, receive, send)
 
 
-def _zeros_gzip(layers: int, block: int = 1 << 20) -> tuple[Callable[[bytes], bytes], Callable[[], bytes]]:
+def _zeros_gzip(
+    layers: int, block: int = 1 << 20
+) -> tuple[Callable[[bytes], bytes], Callable[[], bytes]]:
     """Compressors stacked `layers` deep: (feed, finish) producing the outermost stream."""
     compressors = [zlib.compressobj(9, zlib.DEFLATED, 31) for _ in range(layers)]
 
@@ -365,8 +399,13 @@ class GzipBomb(Behaviour):
                 for i in range(0, len(body), 65536):
                     if watch.is_set():
                         return
-                    await send({"type": "http.response.body", "body": body[i : i + 65536],
-                                "more_body": True})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": body[i : i + 65536],
+                            "more_body": True,
+                        }
+                    )
                 await send({"type": "http.response.body", "body": b""})
                 return
             await _start(send, 200, headers)
@@ -439,23 +478,38 @@ def epub_bytes(title: str = "A Book, Not a PDF") -> bytes:
     """A minimal valid EPUB 3: a zip whose first entry is the stored `mimetype`."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip",
-                   compress_type=zipfile.ZIP_STORED)
-        z.writestr("META-INF/container.xml", (
-            '<?xml version="1.0"?><container version="1.0" '
-            'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
-            '<rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
-            "</rootfiles></container>"), compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("OEBPS/content.opf", (
-            '<?xml version="1.0" encoding="utf-8"?><package xmlns="http://www.idpf.org/2007/opf" '
-            'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
-            f'<dc:identifier id="id">urn:uuid:0</dc:identifier><dc:title>{title}</dc:title>'
-            '<dc:language>en</dc:language></metadata><manifest>'
-            '<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest>'
-            '<spine><itemref idref="c1"/></spine></package>'), compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("OEBPS/c1.xhtml", (
-            '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
-            f"<head><title>{title}</title></head><body><h1>{title}</h1><p>Chapter one.</p>"
-            "</body></html>"), compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(
+            zipfile.ZipInfo("mimetype"), "application/epub+zip", compress_type=zipfile.ZIP_STORED
+        )
+        z.writestr(
+            "META-INF/container.xml",
+            (
+                '<?xml version="1.0"?><container version="1.0" '
+                'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+                '<rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+                "</rootfiles></container>"
+            ),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+        z.writestr(
+            "OEBPS/content.opf",
+            (
+                '<?xml version="1.0" encoding="utf-8"?><package xmlns="http://www.idpf.org/2007/opf" '
+                'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                f'<dc:identifier id="id">urn:uuid:0</dc:identifier><dc:title>{title}</dc:title>'
+                "<dc:language>en</dc:language></metadata><manifest>"
+                '<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest>'
+                '<spine><itemref idref="c1"/></spine></package>'
+            ),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+        z.writestr(
+            "OEBPS/c1.xhtml",
+            (
+                '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+                f"<head><title>{title}</title></head><body><h1>{title}</h1><p>Chapter one.</p>"
+                "</body></html>"
+            ),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
     return out.getvalue()
-

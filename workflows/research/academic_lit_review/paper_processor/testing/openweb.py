@@ -130,7 +130,7 @@ class _DisconnectWatch:
         """Sleep, but wake early if the client disconnects."""
         try:
             await asyncio.wait_for(self._event.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     def stop(self) -> None:
@@ -140,9 +140,9 @@ class _DisconnectWatch:
 def html_page(title: str, body_html: str) -> bytes:
     """A minimal but well-formed HTML document."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n<body>{body_html}</body></html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def challenge_page() -> bytes:
@@ -258,7 +258,9 @@ class _Dispatch:
         try:
             behaviour = self._host._lookup(scope["path"], record.query)
             if behaviour is None:
-                behaviour = Respond(body=_NOT_FOUND, content_type="text/html; charset=utf-8", status=404)
+                behaviour = Respond(
+                    body=_NOT_FOUND, content_type="text/html; charset=utf-8", status=404
+                )
             await behaviour(scope, receive, recording_send)
         finally:
             self._host._end(record)

@@ -111,9 +111,32 @@ def write_paper_pdf(
     return out
 
 
-_ADJECTIVES = ["Adaptive", "Sparse", "Robust", "Latent", "Coupled", "Stochastic", "Hierarchical", "Bayesian"]
-_NOUNS = ["Lattice Models", "Graph Kernels", "Flow Estimators", "Signal Priors", "Tensor Sketches", "Mixture Fields"]
-_TOPICS = ["Coral Reef Decline", "Glacier Retreat", "Soil Carbon", "Urban Heat", "River Sediment", "Forest Canopy"]
+_ADJECTIVES = [
+    "Adaptive",
+    "Sparse",
+    "Robust",
+    "Latent",
+    "Coupled",
+    "Stochastic",
+    "Hierarchical",
+    "Bayesian",
+]
+_NOUNS = [
+    "Lattice Models",
+    "Graph Kernels",
+    "Flow Estimators",
+    "Signal Priors",
+    "Tensor Sketches",
+    "Mixture Fields",
+]
+_TOPICS = [
+    "Coral Reef Decline",
+    "Glacier Retreat",
+    "Soil Carbon",
+    "Urban Heat",
+    "River Sediment",
+    "Forest Canopy",
+]
 _FINDINGS = [
     "reduces estimation error by a wide margin",
     "remains stable under heavy sensor noise",

@@ -75,19 +75,28 @@ def load_cassette(path: Path) -> list[Recorded]:
             for name, values in (response.get("headers") or {}).items()
         }
         status = response["status"]
-        recorded.append(Recorded(
-            method=request.get("method", "GET"), url=request["uri"],
-            status=int(status["code"] if isinstance(status, dict) else status), headers=headers,
-            body=raw if isinstance(raw, bytes) else str(raw or "").encode("utf-8")))
+        recorded.append(
+            Recorded(
+                method=request.get("method", "GET"),
+                url=request["uri"],
+                status=int(status["code"] if isinstance(status, dict) else status),
+                headers=headers,
+                body=raw if isinstance(raw, bytes) else str(raw or "").encode("utf-8"),
+            )
+        )
     return recorded
 
 
 def load_arxiv_capture(path: Path) -> Recorded:
     """One of arxiv.py's JSON captures of the arXiv API ({url, status_code, body})."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Recorded(method="GET", url=data["url"], status=int(data["status_code"]),
-                    headers={"content-type": "application/atom+xml"},
-                    body=data["body"].encode("utf-8"))
+    return Recorded(
+        method="GET",
+        url=data["url"],
+        status=int(data["status_code"]),
+        headers={"content-type": "application/atom+xml"},
+        body=data["body"].encode("utf-8"),
+    )
 
 
 def find_recorded(recordings: list[Recorded], url_part: str) -> Recorded:

@@ -148,7 +148,8 @@ class RetrieveService:
         self.flap_starts_up = start_up
 
     def throttle(
-        self, endpoints: set[str] | frozenset[str] = frozenset({"retrieve"}),
+        self,
+        endpoints: set[str] | frozenset[str] = frozenset({"retrieve"}),
         retry_after: str | None = "5",
     ) -> None:
         """Answer 429 on `endpoints` (any of health, retrieve, job, file); empty set stops it."""
@@ -166,12 +167,16 @@ class RetrieveService:
         if not self.is_up():
             with self._lock:
                 self.refused[endpoint] += 1
-            return JSONResponse({"status": "unavailable", "vpn_connected": False,
-                                 "detail": "VPN reconnecting"}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "vpn_connected": False, "detail": "VPN reconnecting"},
+                status_code=503,
+            )
         if endpoint in self.throttled:
             with self._lock:
                 self.refused[endpoint] += 1
-            headers = {"retry-after": self.throttle_retry_after} if self.throttle_retry_after else None
+            headers = (
+                {"retry-after": self.throttle_retry_after} if self.throttle_retry_after else None
+            )
             return JSONResponse({"detail": "too many requests"}, status_code=429, headers=headers)
         return None
 
@@ -187,7 +192,11 @@ class RetrieveService:
         else:
             outcome = _Failure("NOT_FOUND", "paper not found", self.unknown_after_s)
         # The real service gives up at the client's timeout_seconds.
-        if isinstance(outcome, _Held) and timeout_s is not None and outcome.ready_after_s > timeout_s:
+        if (
+            isinstance(outcome, _Held)
+            and timeout_s is not None
+            and outcome.ready_after_s > timeout_s
+        ):
             outcome = _Failure("TIMEOUT", f"retrieval exceeded {timeout_s}s", timeout_s)
         return outcome
 
@@ -211,7 +220,9 @@ class RetrieveService:
         job_id = uuid.uuid4().hex
         now = time.monotonic()
         with self._lock:
-            outcome = self._outcome(body.get("doi"), float(timeout) if timeout is not None else None)
+            outcome = self._outcome(
+                body.get("doi"), float(timeout) if timeout is not None else None
+            )
             self._jobs[job_id] = _Job(job_id, body.get("doi"), now, outcome)
             self.submissions.append({**body, "job_id": job_id, "time": now})
         return JSONResponse({"job_id": job_id, "status": "pending"})
