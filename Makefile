@@ -6,7 +6,7 @@ FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # Keep the workspace outside the project: `langgraph dev` reloads on any change under it.
 export PAPER_PROCESSOR_WORKSPACE ?= $(HOME)/.cache/paper-processor/workspace
 
-.PHONY: install demo test bench serve clean
+.PHONY: install demo test bench serve lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,6 +34,10 @@ serve: install
 
 bench: install
 	$(PY) benchmarks/pipeline.py $(BENCH_ARGS)
+
+lint: install
+	$(PY) -m ruff check workflows graphs tests benchmarks
+	$(PY) -m ruff format --check workflows graphs tests
 
 clean:
 	rm -rf demo-output .pytest_cache
