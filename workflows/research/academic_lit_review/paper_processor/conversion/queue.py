@@ -27,6 +27,12 @@ class RelevanceQueue(Generic[T]):
         heapq.heappush(self._heap, (-(relevance or 0.0), next(self._arrivals), item))
         self._wake()
 
+    def drain(self) -> list[T]:
+        """Take every item still waiting (a consumer that stops early)."""
+        items = [entry[2] for entry in self._heap]
+        self._heap.clear()
+        return items
+
     def close(self) -> None:
         self._closed = True
         self._wake()

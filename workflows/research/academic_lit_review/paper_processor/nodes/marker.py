@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 from langgraph.runtime import Runtime
 
@@ -71,10 +72,16 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                     results,
                 )
                 waiting: RelevanceQueue[_Waiting] = RelevanceQueue()
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_admit, inbox, waiting)
-                    for _ in range(pool.slots):
-                        tg.start_soon(_convert_each, waiting, work)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(_admit, inbox, waiting, work)
+                        for _ in range(pool.slots):
+                            tg.start_soon(_convert_each, waiting, work, tg)
+                finally:
+                    # Papers claimed on arrival but never converted (the run stopped early).
+                    with anyio.CancelScope(shield=True):
+                        for entry in waiting.drain():
+                            await store.release(entry.item.key, "convert", run_key)
         finally:
             store.close()
         if channel.failure is not None:
@@ -85,34 +92,48 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def _admit(
-    inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting]
+    inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting], work: _Converting
 ) -> None:
-    async for item in inbox:
-        waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
+    # Papers are claimed as they arrive, beside conversion, so a slot that frees up starts the
+    # next paper without store round trips.
+    async with anyio.create_task_group() as claiming:
+        async for item in inbox:
+            claiming.start_soon(_claim_then_wait, item, waiting, work)
     waiting.close()
 
 
-async def _convert_each(waiting: RelevanceQueue[_Waiting], work: _Converting) -> None:
-    async for entry in waiting:
-        await _convert_one(entry, work)
-
-
-async def _convert_one(entry: _Waiting, work: _Converting) -> None:
-    item = entry.item
-    paper = work.papers.get(item.index, {})
+async def _claim_then_wait(
+    item: Acquired, waiting: RelevanceQueue[_Waiting], work: _Converting
+) -> None:
     if item.kind == "stored" or not await _claim_conversion(item, work):
         if item.kind == "markdown":
             Path(item.path).unlink(missing_ok=True)  # another run stored this paper meanwhile
-        await _answer_from_store(item, paper, work)
+        await _answer_from_store(item, work.papers.get(item.index, {}), work)
         return
+    waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
+
+
+async def _convert_each(
+    waiting: RelevanceQueue[_Waiting], work: _Converting, finishing: TaskGroup
+) -> None:
+    async for entry in waiting:
+        await _convert_one(entry, work, finishing)
+
+
+async def _convert_one(entry: _Waiting, work: _Converting, finishing: TaskGroup) -> None:
+    """Convert a paper claimed on arrival; its claim goes once its fate is recorded."""
+    item = entry.item
+    paper = work.papers.get(item.index, {})
+    handed_off = False
     try:
         if item.kind == "markdown":
             await _store_markdown(entry, paper, work)
         else:
-            await _convert_claimed(entry, paper, work)
+            handed_off = await _convert_claimed(entry, paper, work, finishing)
     finally:
-        with anyio.CancelScope(shield=True):
-            await work.store.release(item.key, "convert", work.owner)
+        if not handed_off:
+            with anyio.CancelScope(shield=True):
+                await work.store.release(item.key, "convert", work.owner)
 
 
 async def _claim_conversion(item: Acquired, work: _Converting) -> bool:
@@ -137,7 +158,10 @@ async def _claim_conversion(item: Acquired, work: _Converting) -> bool:
         await anyio.sleep(_CLAIM_POLL_S)
 
 
-async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> None:
+async def _convert_claimed(
+    entry: _Waiting, paper: dict, work: _Converting, finishing: TaskGroup
+) -> bool:
+    """Convert; True once the result is handed to a finishing task, which releases the claim."""
     item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     work.emit("converting", index=item.index, key=item.key, pages=item.pages)
@@ -145,6 +169,23 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
     started = time.perf_counter()
     try:
         pages = await _convert_pdf(item, out, work)
+    except ConversionFailed as exc:
+        _record_failed(item, paper, out, exc, work)
+        return False
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    timings["convert_s"] = time.perf_counter() - started
+    # Checking, storing and reporting run beside the next conversion: this slot's converter
+    # takes the next paper now instead of idling through store round trips.
+    finishing.start_soon(_finish_converted, item, paper, out, pages, timings, work)
+    return True
+
+
+async def _finish_converted(
+    item: Acquired, paper: dict, out: Path, pages: int, timings: dict[str, float], work: _Converting
+) -> None:
+    try:
         if not await anyio.to_thread.run_sync(_has_words, out):
             # Blank markdown is no conversion: say why, and keep it out of the store, so a
             # later run that can OCR (full mode) converts the paper instead of reusing nothing.
@@ -153,28 +194,43 @@ async def _convert_claimed(entry: _Waiting, paper: dict, work: _Converting) -> N
                 if work.decision.mode == "text_layer"
                 else ""
             )
-            raise ConversionFailed(
-                Reason.CONVERSION_FAILED,
-                f"no text found in {pages} page(s): the PDF has no text layer, e.g. a scan{ocr}",
+            _record_failed(
+                item,
+                paper,
+                out,
+                ConversionFailed(
+                    Reason.CONVERSION_FAILED,
+                    f"no text found in {pages} page(s): the PDF has no text layer, e.g. a scan{ocr}",
+                ),
+                work,
             )
-    except ConversionFailed as exc:
-        out.unlink(missing_ok=True)
-        work.results[str(item.index)] = failure(
-            item.index,
-            item.key,
-            stage=Stage.CONVERT,
-            reason=exc.reason,
-            message=exc.detail,
-            doi=paper.get("doi"),
-            title=paper.get("title"),
-            tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
-        )
-        work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
-        return
-    except BaseException:
-        out.unlink(missing_ok=True)
-        raise
-    timings["convert_s"] = time.perf_counter() - started
+            return
+        await _record_converted(item, paper, out, pages, timings, work)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await work.store.release(item.key, "convert", work.owner)
+
+
+def _record_failed(
+    item: Acquired, paper: dict, out: Path, exc: ConversionFailed, work: _Converting
+) -> None:
+    out.unlink(missing_ok=True)
+    work.results[str(item.index)] = failure(
+        item.index,
+        item.key,
+        stage=Stage.CONVERT,
+        reason=exc.reason,
+        message=exc.detail,
+        doi=paper.get("doi"),
+        title=paper.get("title"),
+        tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
+    )
+    work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
+
+
+async def _record_converted(
+    item: Acquired, paper: dict, out: Path, pages: int, timings: dict[str, float], work: _Converting
+) -> None:
     stored = await work.store.put_markdown(
         item.key,
         out,

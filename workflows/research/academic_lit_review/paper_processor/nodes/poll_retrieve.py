@@ -126,6 +126,8 @@ class _Poller:
                     await self.board.arrived.wait()
                     continue
                 await self._poll_round(tg)
+                if not self.board.pending:
+                    continue  # every job settled: finish, or wait for new ones, without sleeping
                 with anyio.move_on_after(self.ctx.retrieve_poll_interval_s):
                     await anyio.sleep_forever()
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the paper processor; `make bench` runs pipeline.py."""

@@ -1,0 +1,122 @@
+"""What a measured run records, and the one probe it needs inside the package.
+
+Stage events say when a paper was acquired and when its markdown was stored, but not when the
+converter process itself was busy: the `converting` event fires before the job reaches the
+worker and `converted` after the markdown is indexed. `record_conversions` wraps
+`ConverterPool.convert` (two clock reads per document, no other change) and takes the
+worker's own `Done.seconds`, so idle time between documents shows up as idle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from workflows.research.academic_lit_review.paper_processor.conversion.pool import ConverterPool
+from workflows.research.academic_lit_review.paper_processor.conversion.worker import Done, Job
+
+
+@dataclass(frozen=True)
+class ConverterSpan:
+    """One document in a converter worker: wall-clock start and end, pages converted."""
+
+    sha256: str
+    started: float
+    ended: float
+    pages: int
+
+
+@contextlib.contextmanager
+def record_conversions(*, enabled: bool = True) -> Iterator[list[ConverterSpan]]:
+    """Record every `ConverterPool.convert` of this process while the block runs."""
+    original = ConverterPool.convert
+    spans: list[ConverterSpan] = []
+    if not enabled:
+        yield spans
+        return
+
+    async def convert(self: ConverterPool, job: Job) -> Done:
+        done = await original(self, job)
+        ended = time.time()
+        # Stored PDFs are named by their sha256, which maps the document back to its paper.
+        spans.append(
+            ConverterSpan(Path(job.pdf_path).stem, ended - done.seconds, ended, done.pages)
+        )
+        return done
+
+    ConverterPool.convert = convert  # type: ignore[method-assign]
+    try:
+        yield spans
+    finally:
+        ConverterPool.convert = original  # type: ignore[method-assign]
+
+
+@dataclass
+class PaperRecord:
+    """One converted paper's measured times, in seconds since the run started."""
+
+    index: int
+    arrived: float  # validated PDF on disk and handed on (a_i)
+    started: float  # converter began the document (its first page range, for long ones)
+    ended: float  # converter finished it
+    busy: float  # converter time spent on it (c_i); ended - started unless split in ranges
+    stored: float  # markdown stored: the paper's markdown is available
+    pages: int
+
+
+@dataclass
+class RawRun:
+    """What a child process reports about one pipeline run."""
+
+    pipeline: str
+    makespan_s: float
+    slots: int
+    papers_in: int
+    converted: int
+    failed: int
+    by_reason: dict[str, int]
+    records: list[PaperRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict) -> RawRun:
+        records = [PaperRecord(**r) for r in raw.pop("records")]
+        return cls(**raw, records=records)
+
+
+def join_records(
+    t0: float,
+    arrived: dict[int, float],
+    stored: dict[int, float],
+    spans: list[ConverterSpan],
+    index_of_sha: dict[str, int],
+) -> list[PaperRecord]:
+    """Per-paper records from absolute clock readings (arrival, markdown stored, converter spans).
+
+    A long document converted in page ranges has several spans; they make one record.
+    """
+    spans_of: dict[int, list[ConverterSpan]] = {}
+    for span in spans:
+        if span.sha256 in index_of_sha:
+            spans_of.setdefault(index_of_sha[span.sha256], []).append(span)
+    records = []
+    for index, own in sorted(spans_of.items()):
+        if index not in arrived or index not in stored:
+            continue
+        records.append(
+            PaperRecord(
+                index=index,
+                arrived=arrived[index] - t0,
+                started=min(s.started for s in own) - t0,
+                ended=max(s.ended for s in own) - t0,
+                busy=sum(s.ended - s.started for s in own),
+                stored=stored[index] - t0,
+                pages=sum(s.pages for s in own),
+            )
+        )
+    return records

@@ -1,0 +1,168 @@
+"""One measured run in a fresh process: `python -m benchmarks.runner RUN.json RESULT.json`.
+
+A fresh interpreter per run keeps the runs apart: no warm caches, imports or leftover memory
+from an earlier run, so peak RSS and timings compare. RUN.json says which pipeline (graph,
+baseline, or marker called directly) runs on which workload against which servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from langgraph.graph.state import CompiledStateGraph
+
+from workflows.research.academic_lit_review.paper_processor.context import Context
+
+from .instrument import RawRun, join_records, record_conversions
+from .workload import Workload
+
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+# marker's text-layer configuration, as the package's worker uses it.
+MARKER_TEXT_LAYER = {"mode": "fast", "disable_ocr": True, "force_layout_block": "Text"}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    pipeline: str  # "graph", "baseline" or "direct"
+    workload: str  # path of the saved Workload
+    open_web: str
+    retrieve: str
+    workspace: str
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self)))
+
+
+def run_context(workload: Workload, spec: RunSpec) -> Context:
+    """The same configuration for the graph and the baseline.
+
+    The one loopback host stands for the many publishers of a real run, so per-host politeness
+    (spacing, two requests per host) is opened up to the download concurrency; the workload's
+    delays are what acquisition costs. Papers without an OA copy go straight to
+    retrieve-academic: the other resolvers (arXiv, doi.org, Unpaywall, ...) need the internet.
+    Fields a version of the package lacks are left out.
+    """
+    shape = workload.shape
+    wanted = {
+        "workspace": spec.workspace,
+        "allow_private_hosts": True,
+        "converter": shape.converter,
+        "marker_mode": "text_layer",
+        "calibrated_seconds_per_page": workload.seconds_per_page,
+        "conversion_workers": shape.workers,
+        "conversion_backend": "local",
+        "download_concurrency": shape.download_concurrency,
+        "retrieve_url": spec.retrieve,
+        "retrieve_poll_interval_s": shape.poll_interval_s,
+        "font_path": FONT_PATH if Path(FONT_PATH).exists() else None,
+        "conversion_timeout_s": 600,
+        "download_timeout_s": 60,
+        "source_order": ["oa_urls"],
+        "host_concurrency": shape.download_concurrency,
+        "host_min_interval_s": 0.0,
+    }
+    return Context(**{k: v for k, v in wanted.items() if k in Context.model_fields})
+
+
+def compiled_pipeline(name: str) -> CompiledStateGraph:
+    if name == "graph":
+        from workflows.research.academic_lit_review.paper_processor.graph import graph
+
+        return graph
+    from .baseline import build_baseline_graph
+
+    return build_baseline_graph()
+
+
+async def run_pipeline(name: str, workload: Workload, spec: RunSpec) -> RawRun:
+    """Stream one run of the graph (or the baseline graph) and keep what the metrics need."""
+    pipeline = compiled_pipeline(name)
+    ctx = run_context(workload, spec)
+    papers = [p.as_input(spec.open_web) for p in workload.papers]
+    # Memory runs (tiny papers) record nothing per paper, so RSS is the pipeline's alone.
+    recording = not workload.shape.tiny
+    # First event per paper and stage; only the two stages the metrics need are kept.
+    seen: dict[str, dict[int, float]] = {"downloaded": {}, "converted": {}}
+    summary: dict = {}
+    with record_conversions(enabled=recording) as spans:
+        t0 = time.time()
+        async for mode, chunk in pipeline.astream(
+            {"papers": papers}, context=ctx, stream_mode=["custom", "updates"]
+        ):
+            if mode == "custom":
+                stage = seen.get(chunk.get("stage")) if recording else None
+                if stage is not None:
+                    stage.setdefault(chunk["index"], chunk["t"])
+            elif "finalize" in chunk:
+                summary = chunk["finalize"]["summary"]
+        makespan = time.time() - t0
+    records = join_records(
+        t0,
+        seen["downloaded"],
+        seen["converted"],
+        spans,
+        {p.sha256: p.index for p in workload.papers},
+    )
+    return RawRun(
+        name,
+        makespan,
+        ctx.conversion_workers,
+        len(papers),
+        summary["converted"],
+        summary["failed"],
+        summary["by_reason"],
+        records,
+    )
+
+
+def run_marker_directly(workload: Workload) -> dict:
+    """marker's PdfConverter in a loop in this process: models loaded once, then every PDF."""
+    if Path(FONT_PATH).exists():
+        os.environ["FONT_PATH"] = FONT_PATH  # else marker downloads a font at construction
+    started = time.perf_counter()
+    from marker.converters.pdf import PdfConverter
+    from marker.models import create_model_dict
+    from marker.output import text_from_rendered
+
+    converter = PdfConverter(artifact_dict=create_model_dict(), config=dict(MARKER_TEXT_LAYER))
+    load_s = time.perf_counter() - started
+    out = Path(workload.papers[0].pdf).parent / "direct-markdown"
+    out.mkdir(exist_ok=True)
+    documents = []
+    for paper in workload.papers:
+        if paper.source == "retrieve_fails":
+            continue  # the pipelines never get these PDFs
+        began = time.perf_counter()
+        markdown, _ext, _images = text_from_rendered(converter(paper.pdf))
+        (out / f"{paper.index}.md").write_text(markdown, encoding="utf-8")
+        documents.append(
+            {
+                "index": paper.index,
+                "pages": int(converter.page_count or paper.pages),
+                "seconds": time.perf_counter() - began,
+            }
+        )
+    return {"load_s": load_s, "documents": documents}
+
+
+def main(argv: list[str]) -> None:
+    run_path, result_path = Path(argv[0]), Path(argv[1])
+    spec = RunSpec(**json.loads(run_path.read_text()))
+    workload = Workload.load(Path(spec.workload))
+    if spec.pipeline in ("graph", "baseline"):
+        result = asyncio.run(run_pipeline(spec.pipeline, workload, spec)).to_json()
+    elif spec.pipeline == "direct":
+        result = run_marker_directly(workload)
+    else:
+        raise SystemExit(f"unknown pipeline {spec.pipeline!r}")
+    result_path.write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
