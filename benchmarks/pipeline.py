@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/pipeline.py [--papers N] [--converter calibrated|marker]
         [--seed S] [--workers K] [--variant balanced|conversion-heavy|acquisition-heavy|all]
     .venv/bin/python benchmarks/pipeline.py --scaling 100,1000,10000
+    .venv/bin/python benchmarks/pipeline.py --backend local|ray --scaling-workers 1,2
 
 One seeded workload runs on loopback servers through (a) the project's graph and (b) the
 baseline, each in a fresh process with a fresh workspace and fresh servers. The report compares
@@ -429,6 +430,13 @@ def benchmark(args: argparse.Namespace, scratch: Scratch) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(arg.startswith(("--backend", "--scaling-workers")) for arg in argv):
+        # Worker scaling on the local pool or a Ray cluster has its own driver.
+        from benchmarks.scaling_workers import main as scaling_main
+
+        scaling_main(argv)
+        return
     args = parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="paper-processor-bench-"))
     try:
