@@ -158,8 +158,9 @@ _retrieve_option = click.option(
 class RunOptions:
     """What `paper-processor run` was asked to do. None means "not given": settings decide."""
 
-    papers_file: Path
+    papers_file: Path | None
     out_dir: Path
+    dois: tuple[str, ...] = ()
     workspace: Path | None = None
     retrieve_url: str | None = None
     json_events: bool = False
@@ -171,7 +172,13 @@ class RunOptions:
 
 
 @main.command("run")
-@click.argument("papers_file", metavar="PAPERS", type=click.Path(path_type=Path))
+@click.argument("papers_file", metavar="PAPERS", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--doi",
+    "dois",
+    multiple=True,
+    help="A paper by DOI (repeatable), described through the configured OpenAlex.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -198,13 +205,15 @@ class RunOptions:
 )
 @click.option("--ray-address", help="Ray cluster address for --backend ray (host:6379, auto).")
 def run_command(**options: Any) -> int:
-    """Convert the papers in PAPERS (a JSON list, {"papers": [...]}, or JSON lines)."""
+    """Convert the papers in PAPERS (a JSON list, {"papers": [...]}, or JSON lines) and --doi."""
     return run_papers(RunOptions(**options))
 
 
 def run_papers(options: RunOptions) -> int:
     """Run the paper processor on a papers file; return the exit code. Raises UserError."""
-    papers = read_papers(options.papers_file)
+    if options.papers_file is None and not options.dois:
+        _fail("give a papers file (PAPERS) or at least one --doi")
+    papers = read_papers(options.papers_file) if options.papers_file is not None else []
     ctx = _context(
         workspace=str(options.workspace) if options.workspace else None,
         retrieve_url=options.retrieve_url,
@@ -213,6 +222,8 @@ def run_papers(options: RunOptions) -> int:
         conversion_backend=options.backend,
         ray_address=options.ray_address,
     )
+    if options.dois:
+        papers.extend(_papers_for_dois(options.dois, ctx))
     out_dir = _make_dir(options.out_dir, "output folder")
     workspace = _make_dir(Path(ctx.workspace).expanduser(), "workspace")
     reporter = _reporter(json_events=options.json_events, total=len(papers))
@@ -263,6 +274,22 @@ def _make_dir(path: Path, what: str) -> Path:
 
 
 # -- input -------------------------------------------------------------------------------------
+def _papers_for_dois(raw_dois: tuple[str, ...], ctx: Context) -> list[dict[str, Any]]:
+    from .acquisition.metadata import describe_dois
+    from .models import normalize_doi
+
+    dois = []
+    for raw in raw_dois:
+        try:
+            dois.append(normalize_doi(raw))
+        except ValueError as exc:
+            _fail(f"--doi {raw!r}: {exc}")
+    papers, notes = asyncio.run(describe_dois(dois, ctx))
+    for note in notes:
+        _notice(note)
+    return papers
+
+
 def read_papers(path: Path) -> list[dict[str, Any]]:
     """The papers in a JSON or JSON-lines file. Only the file's shape is checked here; each
     paper is validated by the graph, and an invalid one becomes that paper's failed outcome."""
