@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import OpenWebHost
 from workflows.research.academic_lit_review.paper_processor.testing.pdfs import (
@@ -137,3 +138,15 @@ async def run_graph(
         elif "finalize" in chunk:
             record.output = chunk["finalize"]
     return record
+
+
+def assert_each_converted_once(workspace: Path, papers: list[dict]) -> None:
+    """The store's work log: every paper downloaded once and converted once, in all attempts."""
+    store = ArtifactStore(workspace)
+    try:
+        for paper in papers:
+            key = f"doi:{paper['doi']}"
+            assert store.count("conversion", key) == 1, key
+            assert store.count("download", key) == 1, key
+    finally:
+        store.close()

@@ -13,6 +13,7 @@ import pypdfium2
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
 
+from .conftest import assert_each_converted_once
 from .test_cli import _console_script, _env
 
 
@@ -88,14 +89,7 @@ def test_sigkill_then_resume_repeats_no_work(open_web, retrieve_service, make_pa
     summary = json.loads(second.stdout.strip().splitlines()[-1])
     assert summary["event"] == "summary" and summary["converted"] == 8, summary
 
-    store = ArtifactStore(workspace)
-    try:
-        for paper in papers:
-            key = f"doi:{paper['doi']}"
-            assert store.count("conversion", key) == 1, key
-            assert store.count("download", key) == 1, key
-    finally:
-        store.close()
+    assert_each_converted_once(workspace, papers)
     # The retrieve-academic jobs were re-attached, not submitted again.
     assert len(retrieve_service.host.submissions) == submissions_before
     # No partial artifact is visible: store objects are whole, the output holds finished files.

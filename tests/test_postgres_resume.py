@@ -21,9 +21,9 @@ pytest.importorskip(
     reason="the postgres extra is not installed: pip install -e '.[postgres]'",
 )
 
-from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond  # noqa: E402
 
+from .conftest import assert_each_converted_once  # noqa: E402
 from .postgres import postgres_dsn  # noqa: E402,F401 - a fixture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -156,14 +156,7 @@ def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
     # What the killed run converted is reused, not converted again.
     assert all(outcomes[i]["cached"] for i in converted_before)
 
-    store = ArtifactStore(workspace)
-    try:
-        for paper in papers:
-            key = f"doi:{paper['doi']}"
-            assert store.count("conversion", key) == 1, key
-            assert store.count("download", key) == 1, key
-    finally:
-        store.close()
+    assert_each_converted_once(workspace, papers)
 
 
 async def test_langgraph_server_with_postgres_checkpointer_and_ray_converters(

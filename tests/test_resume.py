@@ -7,10 +7,9 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from workflows.research.academic_lit_review.paper_processor.errors import ConfigurationError
 from workflows.research.academic_lit_review.paper_processor.graph import build_graph
-from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
 
-from .conftest import run_graph
+from .conftest import assert_each_converted_once, run_graph
 
 
 def _serve_papers(open_web, make_paper, count: int) -> list[dict]:
@@ -22,17 +21,6 @@ def _serve_papers(open_web, make_paper, count: int) -> list[dict]:
             {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
         )
     return papers
-
-
-def _assert_each_converted_once(workspace, papers: list[dict]) -> None:
-    store = ArtifactStore(workspace)
-    try:
-        for paper in papers:
-            key = f"doi:{paper['doi']}"
-            assert store.count("conversion", key) == 1, key
-            assert store.count("download", key) == 1, key
-    finally:
-        store.close()
 
 
 async def test_cancelled_run_resumes_without_repeating_work(
@@ -59,7 +47,7 @@ async def test_cancelled_run_resumes_without_repeating_work(
     outcomes = resumed.output["outcomes"]
     assert [o["status"] for o in outcomes] == ["converted"] * 8
     assert sum(o["cached"] for o in outcomes) >= 2  # converted before the cancel, reused now
-    _assert_each_converted_once(tmp_path / "workspace", papers)
+    assert_each_converted_once(tmp_path / "workspace", papers)
 
 
 async def test_failed_run_resumes_after_the_configuration_is_fixed(
@@ -80,4 +68,4 @@ async def test_failed_run_resumes_after_the_configuration_is_fixed(
         resumed = await run_graph(graph, None, context=context(), config=config)
 
     assert [o["status"] for o in resumed.output["outcomes"]] == ["converted"] * 4
-    _assert_each_converted_once(tmp_path / "workspace", papers)
+    assert_each_converted_once(tmp_path / "workspace", papers)
