@@ -231,12 +231,38 @@ def _record_failed(
 async def _record_converted(
     item: Acquired, paper: dict, out: Path, pages: int, timings: dict[str, float], work: _Converting
 ) -> None:
-    stored = await work.store.put_markdown(
-        item.key,
+    await _store_converted(
+        item,
+        paper,
         out,
+        work,
+        timings=timings,
+        pages=pages,
         converter=work.pool.spec.converter,
         mode=work.decision.mode,
         mode_reason=work.decision.reason,
+    )
+
+
+async def _store_converted(
+    item: Acquired,
+    paper: dict,
+    markdown: Path,
+    work: _Converting,
+    *,
+    timings: dict[str, float],
+    pages: int | None,
+    converter: str,
+    mode: str | None,
+    mode_reason: str | None,
+) -> None:
+    """Move the markdown into the store and record the paper's converted outcome."""
+    stored = await work.store.put_markdown(
+        item.key,
+        markdown,
+        converter=converter,
+        mode=mode,
+        mode_reason=mode_reason,
         source=item.source,
         source_url=item.source_url,
     )
@@ -249,20 +275,22 @@ async def _record_converted(
         source=item.source,
         source_url=item.source_url,
         pages=pages,
-        converter=work.pool.spec.converter,
-        mode=work.decision.mode,
-        mode_reason=work.decision.reason,
+        converter=converter,
+        mode=mode,
+        mode_reason=mode_reason,
         markdown_path=str(stored),
         timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
     )
     work.results[str(item.index)] = outcome.model_dump(mode="json")
+    seconds = timings.get("convert_s")
     work.emit(
         "converted",
         index=item.index,
         key=item.key,
-        pages=outcome.pages,
-        seconds=round(timings["convert_s"], 4),
+        pages=pages,
+        converter=converter,
+        seconds=round(seconds, 4) if seconds is not None else None,
     )
 
 
@@ -278,30 +306,17 @@ async def _store_markdown(entry: _Waiting, paper: dict, work: _Converting) -> No
     """Full text that arrived as HTML is markdown already: stored as it is, nothing converted."""
     item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
-    stored = await work.store.put_markdown(
-        item.key,
+    await _store_converted(
+        item,
+        paper,
         Path(item.path),
+        work,
+        timings=timings,
+        pages=None,
         converter="html",
         mode=None,
         mode_reason=None,
-        source=item.source,
-        source_url=item.source_url,
     )
-    outcome = Outcome(
-        index=item.index,
-        key=item.key,
-        doi=paper.get("doi"),
-        title=paper.get("title"),
-        status="converted",
-        source=item.source,
-        source_url=item.source_url,
-        converter="html",
-        markdown_path=str(stored),
-        timings={k: round(v, 4) for k, v in timings.items()},
-        tried=[Attempt.model_validate(a) for a in item.attempts],
-    )
-    work.results[str(item.index)] = outcome.model_dump(mode="json")
-    work.emit("converted", index=item.index, key=item.key, converter="html")
 
 
 async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:
