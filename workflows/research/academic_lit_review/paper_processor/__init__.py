@@ -1,21 +1,18 @@
 """The paper processor: papers in, markdown full texts out, as a streaming LangGraph subgraph.
 
-Importing this package is cheap (converter worker processes import it); the graph and its
-dependencies load on first use of `graph` or `build_graph`.
+Importing this package is cheap (converter worker processes import it). The compiled graph is
+`paper_processor.graph.graph` (as in the LangGraph templates); it is not re-exported here,
+where the name `graph` belongs to that submodule.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Context", "Outcome", "Paper", "build_graph", "graph"]
+__all__ = ["Context", "Outcome", "Paper"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"graph", "build_graph"}:
-        from . import graph as graph_module
-
-        return getattr(graph_module, name)
     if name == "Context":
         from .context import Context
 
