@@ -66,7 +66,6 @@ class _Converting:
     pool: ConverterPool
     decision: ModeDecision
     store: ArtifactStore
-    papers: dict[int, dict]
     emit: Emit
     results: dict[str, dict]
 
@@ -87,7 +86,6 @@ async def gather_then_convert(state: State, runtime: Runtime[Context]) -> dict[s
                     pool,
                     decision,
                     store,
-                    {i["index"]: i["paper"] for i in state.get("work", [])},
                     paper_events(),
                     results,
                 )
@@ -110,7 +108,6 @@ async def _convert_each(items: Iterator[Acquired], work: _Converting) -> None:
 
 
 async def _convert_one(item: Acquired, work: _Converting) -> None:
-    paper = work.papers.get(item.index, {})
     if item.kind != "pdf":  # benchmark workloads acquire PDFs only
         work.results[str(item.index)] = failure(
             item.index,
@@ -132,8 +129,8 @@ async def _convert_one(item: Acquired, work: _Converting) -> None:
             stage=Stage.CONVERT,
             reason=exc.reason,
             message=exc.detail,
-            doi=paper.get("doi"),
-            title=paper.get("title"),
+            doi=item.doi,
+            title=item.title,
         )
         work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
         return
@@ -149,8 +146,8 @@ async def _convert_one(item: Acquired, work: _Converting) -> None:
     work.results[str(item.index)] = Outcome(
         index=item.index,
         key=item.key,
-        doi=paper.get("doi"),
-        title=paper.get("title"),
+        doi=item.doi,
+        title=item.title,
         status="converted",
         source=item.source,
         source_url=item.source_url,

@@ -1,21 +1,22 @@
 """What a measured run records, and the one probe it needs inside the package.
 
 Stage events say when a paper was acquired and when its markdown was stored, but not when the
-converter process itself was busy: the `converting` event fires before the job reaches the
-worker and `converted` after the markdown is indexed. `record_conversions` wraps
-`ConverterPool.convert` (two clock reads per document, no other change) and takes the
-worker's own `Done.seconds`, so idle time between documents shows up as idle.
+converter process itself was busy: `converted` fires after the markdown is indexed.
+`record_conversions` wraps `Place.convert`, through which every document reaches a converter
+(no other change), and keeps the worker's own clock readings (`Done.started_at`, `seconds`), so
+idle time between documents shows up as idle, and a document waiting in a worker's pipe counts
+as waiting, not converting.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from workflows.research.academic_lit_review.paper_processor.conversion.pool import ConverterPool
+from workflows.research.academic_lit_review.paper_processor.conversion.places import Place
 from workflows.research.academic_lit_review.paper_processor.conversion.worker import Done, Job
 
 
@@ -31,27 +32,31 @@ class ConverterSpan:
 
 @contextlib.contextmanager
 def record_conversions(*, enabled: bool = True) -> Iterator[list[ConverterSpan]]:
-    """Record every `ConverterPool.convert` of this process while the block runs."""
-    original = ConverterPool.convert
+    """Record every conversion of this process (`Place.convert`) while the block runs."""
+    original = Place.convert
     spans: list[ConverterSpan] = []
     if not enabled:
         yield spans
         return
 
-    async def convert(self: ConverterPool, job: Job) -> Done:
-        done = await original(self, job)
-        ended = time.time()
+    async def convert(self: Place, job: Job, **options: Any) -> Done:
+        done = await original(self, job, **options)
         # Stored PDFs are named by their sha256, which maps the document back to its paper.
         spans.append(
-            ConverterSpan(Path(job.pdf_path).stem, ended - done.seconds, ended, done.pages)
+            ConverterSpan(
+                Path(job.pdf_path).stem,
+                done.started_at,
+                done.started_at + done.seconds,
+                done.pages,
+            )
         )
         return done
 
-    ConverterPool.convert = convert  # type: ignore[method-assign]
+    Place.convert = convert  # type: ignore[method-assign]
     try:
         yield spans
     finally:
-        ConverterPool.convert = original  # type: ignore[method-assign]
+        Place.convert = original  # type: ignore[method-assign]
 
 
 @dataclass

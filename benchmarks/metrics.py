@@ -121,7 +121,7 @@ def idle_fraction(records: Sequence[PaperRecord], slots: int) -> float:
     previous = window_start
     for moment, d_waiting, d_busy in changes:
         if waiting > 0:
-            idle += min(slots - busy, waiting) * max(moment - previous, 0.0)
+            idle += max(min(slots - busy, waiting), 0) * max(moment - previous, 0.0)
         waiting, busy, previous = waiting + d_waiting, busy + d_busy, moment
     span = window_end - window_start
     return idle / (slots * span) if span > 0 else 0.0

@@ -40,6 +40,9 @@ class Acquired:
     source_url: str | None
     pages: int | None
     relevance: float | None
+    doi: str | None = None
+    title: str | None = None
+    claimed: bool = False  # this run holds the paper's conversion claim in the store
     attempts: tuple[dict[str, Any], ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -52,6 +55,9 @@ class SubmittedJob:
     key: str
     job_id: str
     relevance: float | None
+    doi: str | None = None
+    title: str | None = None
+    claimed: bool = False
     attempts: tuple[dict[str, Any], ...] = ()
     reattached: bool = False
 

@@ -47,9 +47,10 @@ def merge_results(left: dict[str, dict] | None, right: dict[str, dict] | None) -
 
 
 class WorkItem(TypedDict):
+    """A paper still to acquire: its place in `papers` (re-validated where used) and its key."""
+
     index: int
     key: str
-    paper: dict[str, Any]
 
 
 class State(InputState, OutputState):

@@ -14,6 +14,7 @@ The index is SQLite in WAL mode so several processes can share one workspace.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +59,8 @@ CREATE TABLE IF NOT EXISTS host_reputation (
 );
 """
 _STALE_TMP_S = 24 * 3600
+# Claims outlive a crashed owner by this much at most; a live one renews them well before.
+CLAIM_TTL_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -156,11 +160,15 @@ class ArtifactStore:
         return await anyio.to_thread.run_sync(self.lookup_sync, key)
 
     def lookup_sync(self, key: str) -> Artifacts | None:
-        row = self._query_one(
+        with self._lock:
+            return self._lookup_locked(key)
+
+    def _lookup_locked(self, key: str) -> Artifacts | None:
+        row = self._db.execute(
             "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason"
             " FROM artifacts WHERE key = ?",
             (key,),
-        )
+        ).fetchone()
         if row is None:
             return None
         pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason = row
@@ -310,38 +318,62 @@ class ArtifactStore:
         await anyio.to_thread.run_sync(self._execute_many, rows)
 
     # -- claims: one worker at a time per paper and kind of work, across runs and processes --------
+    # A claim expires `ttl_s` after it was taken or last renewed, so a crashed owner blocks its
+    # papers for that long at most; a live owner renews all its claims (`renew_claims`).
     async def claim(self, key: str, kind: str, owner: str, *, ttl_s: float) -> bool:
-        """Take the claim on (key, kind) unless another live owner holds it.
-
-        Claims expire, so a crashed owner cannot block the paper for longer than `ttl_s`.
-        """
+        """Take the claim on (key, kind) unless another live owner holds it."""
         return await anyio.to_thread.run_sync(self._claim_sync, key, kind, owner, ttl_s)
 
     def _claim_sync(self, key: str, kind: str, owner: str, ttl_s: float) -> bool:
+        with self._transaction():
+            return self._take_claim(key, kind, owner, ttl_s)
+
+    async def lookup_and_claim(
+        self, key: str, kind: str, owner: str, *, ttl_s: float
+    ) -> tuple[Artifacts | None, bool]:
+        """What the store holds for `key`, and whether `owner` now holds the (key, kind) claim.
+
+        One transaction: no claim is taken for a paper whose markdown is stored already.
+        """
+        return await anyio.to_thread.run_sync(self._lookup_and_claim_sync, key, kind, owner, ttl_s)
+
+    def _lookup_and_claim_sync(
+        self, key: str, kind: str, owner: str, ttl_s: float
+    ) -> tuple[Artifacts | None, bool]:
+        with self._transaction():
+            stored = self._lookup_locked(key)
+            if stored is not None and stored.markdown_path is not None:
+                return stored, False
+            return stored, self._take_claim(key, kind, owner, ttl_s)
+
+    def _take_claim(self, key: str, kind: str, owner: str, ttl_s: float) -> bool:
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT owner, expires_at FROM claims WHERE key = ? AND kind = ?", (key, kind)
-                ).fetchone()
-                if row is not None and row[0] != owner and row[1] > now:
-                    self._db.execute("COMMIT")
-                    return False
-                self._db.execute(
-                    "INSERT OR REPLACE INTO claims (key, kind, owner, expires_at) VALUES (?, ?, ?, ?)",
-                    (key, kind, owner, now + ttl_s),
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            return True
+        row = self._db.execute(
+            "SELECT owner, expires_at FROM claims WHERE key = ? AND kind = ?", (key, kind)
+        ).fetchone()
+        if row is not None and row[0] != owner and row[1] > now:
+            return False
+        self._db.execute(
+            "INSERT OR REPLACE INTO claims (key, kind, owner, expires_at) VALUES (?, ?, ?, ?)",
+            (key, kind, owner, now + ttl_s),
+        )
+        return True
+
+    async def renew_claims(self, owner: str, *, ttl_s: float) -> None:
+        await anyio.to_thread.run_sync(
+            self._execute_many,
+            [("UPDATE claims SET expires_at = ? WHERE owner = ?", (time.time() + ttl_s, owner))],
+        )
 
     async def release(self, key: str, kind: str, owner: str) -> None:
         await anyio.to_thread.run_sync(
             self._execute_many,
             [("DELETE FROM claims WHERE key = ? AND kind = ? AND owner = ?", (key, kind, owner))],
+        )
+
+    async def release_all(self, owner: str) -> None:
+        await anyio.to_thread.run_sync(
+            self._execute_many, [("DELETE FROM claims WHERE owner = ?", (owner,))]
         )
 
     # -- host reputation: what runs met at each host, so later runs order sources by it ---------
@@ -416,11 +448,17 @@ class ArtifactStore:
     def _execute_many(self, statements: list[tuple[str, tuple]]) -> None:
         if not statements:
             return
+        with self._transaction():
+            for sql, params in statements:
+                self._db.execute(sql, params)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Blocking: this connection, alone, in one write transaction."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    self._db.execute(sql, params)
+                yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 import anyio.to_thread
 
 from ..context import Context
 from .mode import ModeDecision, decide_mode
+from .places import OnStart, Place
 from .pool import ConverterPool
 from .worker import Done, Job, WorkerSpec
 
@@ -15,8 +17,10 @@ from .worker import Done, Job, WorkerSpec
 class ConversionPool(Protocol):
     """What the marker node uses of a pool: ConverterPool (local) and RayConverterPool (ray).
 
-    convert() raises pool.ConversionFailed for one document; at most `slots` documents are in
-    conversion at once, so the marker node runs `slots` loops over its relevance queue.
+    `place()` reserves a converter that can take a document now (or, locally, as soon as its
+    current one ends); the marker node picks the most relevant waiting paper only then, in
+    `slots` loops. convert() raises pool.ConversionFailed for one document and calls `on_start`
+    when a converter turns to it.
     """
 
     spec: WorkerSpec
@@ -26,7 +30,9 @@ class ConversionPool(Protocol):
 
     async def __aexit__(self, *exc_info: object) -> bool | None: ...
 
-    async def convert(self, job: Job) -> Done: ...
+    def place(self) -> AbstractAsyncContextManager[Place]: ...
+
+    async def convert(self, job: Job, *, on_start: OnStart = None) -> Done: ...
 
 
 async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecision]:

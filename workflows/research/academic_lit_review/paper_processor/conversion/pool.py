@@ -5,30 +5,42 @@ its worker or overruns its deadline fails alone: the worker is killed and replac
 other documents go on. Workers are recycled after `max_docs_per_worker` documents to bound
 leaks. (concurrent.futures' ProcessPoolExecutor cannot kill one overrunning task without
 breaking the whole pool, hence this small pool.)
+
+Shortly before a worker is expected to finish its document (from the seconds per page seen so
+far), its place is offered again: the next document is chosen then and waits in the worker's
+pipe, so the worker starts it the moment it finishes instead of idling through a round trip to
+the event loop. A document's deadline starts when the one ahead of it is done; a document queued
+behind one that killed its worker never started, and goes to another worker.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..errors import ConfigurationError
 from ..models import Reason
+from .places import PlacePool
 from .worker import Done, Failed, Job, WorkerSpec
 
 _WORKER_MODULE = "workflows.research.academic_lit_review.paper_processor.conversion.worker"
 # The folder holding `workflows/`, so the worker imports this very copy of the package.
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[5])
+# How long before a document's expected end its worker's place is offered to the next one.
+_HANDOFF_LEAD_S = 0.05
 
 
 class ConversionFailed(Exception):
@@ -44,11 +56,19 @@ class _WorkerGone(Exception):
     """The worker process exited (crashed) while it held a document."""
 
 
+class _Requeue(Exception):
+    """The worker was retired for another document's sake before this one started."""
+
+
 @dataclass(eq=False)
 class _Worker:
     process: subprocess.Popen
     conn: Connection
-    documents: int = 0
+    sent: int = 0
+    documents: int = 0  # finished
+    retired: bool = False
+    # Set once the last document sent to this worker has its answer: answers come in send order.
+    last_answered: anyio.Event | None = None
 
     @classmethod
     def spawn(cls, spec: WorkerSpec) -> _Worker:
@@ -89,6 +109,13 @@ class _Worker:
                 code = None
             raise _WorkerGone(f"exit code {code}") from exc
 
+    def has_answer(self, timeout: float) -> bool:
+        """Blocking: whether an answer (or EOF) is readable within `timeout` seconds."""
+        try:
+            return self.conn.poll(timeout)
+        except (EOFError, OSError):
+            return True  # `receive` says what happened
+
     def kill(self) -> None:
         """Blocking: stop the process now and reap it."""
         if self.process.poll() is None:
@@ -106,7 +133,7 @@ class _Worker:
             self.process.wait(10)
 
 
-class ConverterPool:
+class ConverterPool(PlacePool[_Worker]):
     """`async with ConverterPool(spec, workers=k, ...) as pool: await pool.convert(job)`."""
 
     def __init__(
@@ -119,22 +146,28 @@ class ConverterPool:
         start_timeout_s: float = 180.0,
     ) -> None:
         self.spec = spec
-        self.slots = workers
+        self.workers = workers
+        # A worker holds at most its current document and the next: two places each.
+        self.slots = 2 * workers
         self._timeout_s = timeout_s
         self._max_docs = max_docs_per_worker
         self._start_timeout_s = start_timeout_s
-        self._idle_send: MemoryObjectSendStream[_Worker]
-        self._idle_receive: MemoryObjectReceiveStream[_Worker]
-        self._idle_send, self._idle_receive = anyio.create_memory_object_stream[_Worker](workers)
+        # A worker's place, offered once when it starts and once per document it begins.
+        self._places_send: MemoryObjectSendStream[_Worker]
+        self._places_receive: MemoryObjectReceiveStream[_Worker]
+        self._places_send, self._places_receive = anyio.create_memory_object_stream[_Worker](
+            math.inf
+        )
         self._workers: set[_Worker] = set()
         self._task_group: TaskGroup | None = None
+        self._seconds_per_page: float | None = None  # moving average over finished documents
         self.worker_starts = 0
 
     async def __aenter__(self) -> ConverterPool:
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         # Workers start in the background so model loading overlaps the first downloads.
-        for _ in range(self.slots):
+        for _ in range(self.workers):
             self._task_group.start_soon(self._start_worker)
         return self
 
@@ -152,13 +185,15 @@ class ConverterPool:
         finally:
             # Only now: a worker started while the pool was closing is registered by then.
             with anyio.CancelScope(shield=True):
-                for worker in list(self._workers):
-                    await anyio.to_thread.run_sync(worker.stop)
+                async with anyio.create_task_group() as stopping:
+                    for worker in self._workers:
+                        stopping.start_soon(anyio.to_thread.run_sync, worker.stop)
                 self._workers.clear()
-                self._idle_send.close()
-                self._idle_receive.close()
+                self._places_send.close()
+                self._places_receive.close()
 
     async def _start_worker(self) -> None:
+        await anyio.lowlevel.checkpoint()  # a closing pool starts no more workers
         with anyio.CancelScope(shield=True):  # a spawned process is always registered
             worker = await anyio.to_thread.run_sync(_Worker.spawn, self.spec)
             self._workers.add(worker)
@@ -174,7 +209,7 @@ class ConverterPool:
             await self._discard(worker)
             detail = message.detail if isinstance(message, Failed) else repr(message)
             raise ConfigurationError(f"converter worker did not start: {detail}")
-        await self._idle_send.send(worker)
+        self._give_back(worker)
 
     async def _discard(self, worker: _Worker) -> None:
         self._workers.discard(worker)
@@ -183,6 +218,9 @@ class ConverterPool:
 
     def _replace(self, worker: _Worker, *, recycle: bool = False) -> None:
         """Retire a worker (killed, or stopped gracefully when recycled) and start another."""
+        if worker.retired:
+            return
+        worker.retired = True
         assert self._task_group is not None
         self._task_group.start_soon(self._retire if recycle else self._discard, worker)
         self._task_group.start_soon(self._start_worker)
@@ -192,21 +230,87 @@ class ConverterPool:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(worker.stop)
 
-    async def convert(self, job: Job) -> Done:
-        """Convert one document in the next free worker; raise ConversionFailed for this document."""
-        worker = await self._idle_receive.receive()
+    def _takes_more(self, worker: _Worker) -> bool:
+        return not worker.retired and (self._max_docs is None or worker.sent < self._max_docs)
+
+    async def _take(self) -> _Worker:
+        while True:
+            worker = await self._places_receive.receive()
+            if self._takes_more(worker):  # else a stale place: that worker takes no more
+                return worker
+
+    def _give_back(self, worker: _Worker) -> None:
         try:
-            worker.conn.send(job)
+            self._places_send.send_nowait(worker)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass  # the pool is closing
+
+    async def _convert_on(
+        self, worker: _Worker, job: Job, on_start: Callable[[], None] | None
+    ) -> Done:
+        while True:
+            try:
+                return await self._convert_in(worker, job, on_start)
+            except _Requeue:
+                worker = await self._take()
+
+    def _offer_at(self, job: Job) -> float | None:
+        """Seconds into `job` at which to offer its worker's place again; None: when it ends."""
+        if self._seconds_per_page is None or not job.pages:
+            return None
+        # Enough ahead of the expected end for the next document to reach the worker's pipe.
+        return self._seconds_per_page * job.pages - _HANDOFF_LEAD_S
+
+    def _learn(self, done: Done) -> None:
+        if done.pages > 0:
+            rate = done.seconds / done.pages
+            previous = self._seconds_per_page
+            self._seconds_per_page = rate if previous is None else 0.8 * previous + 0.2 * rate
+
+    async def _convert_in(
+        self, worker: _Worker, job: Job, on_start: Callable[[], None] | None
+    ) -> Done:
+        ahead, answered = worker.last_answered, anyio.Event()
+        worker.last_answered = answered
+        worker.sent += 1
+        offered = False
+        try:
+            try:
+                worker.conn.send(job)
+                sent = True
+            except OSError:
+                sent = False  # the worker died: the document ahead, if any, learns why
+            if ahead is not None:
+                await ahead.wait()
+            if not sent:
+                self._replace(worker)
+            if worker.retired:
+                raise _Requeue
+            if on_start is not None:
+                on_start()
+            offer_at = self._offer_at(job)
             with anyio.fail_after(self._timeout_s):
+                if offer_at is not None and (
+                    offer_at <= 0
+                    or not await anyio.to_thread.run_sync(
+                        worker.has_answer, offer_at, abandon_on_cancel=True
+                    )
+                ):
+                    self._give_back(worker)
+                    offered = True
                 message = await anyio.to_thread.run_sync(
                     worker.receive, None, abandon_on_cancel=True
                 )
+        except _Requeue:
+            raise
         except TimeoutError as exc:
             self._replace(worker)
             raise ConversionFailed(
                 Reason.CONVERSION_TIMEOUT, f"no result within {self._timeout_s:g} s; worker killed"
             ) from exc
         except _WorkerGone as exc:
+            if worker.retired:  # killed for another document's sake (a cancelled one)
+                raise _Requeue from exc
             self._replace(worker)
             raise ConversionFailed(
                 Reason.CONVERSION_FAILED, f"converter worker crashed ({exc})"
@@ -214,12 +318,15 @@ class ConverterPool:
         except BaseException:
             self._replace(worker)
             raise
+        finally:
+            answered.set()
         worker.documents += 1
         if self._max_docs is not None and worker.documents >= self._max_docs:
             self._replace(worker, recycle=True)
-        else:
-            self._idle_send.send_nowait(worker)
+        elif not offered:
+            self._give_back(worker)
         if isinstance(message, Failed):
             raise ConversionFailed(Reason.CONVERSION_FAILED, f"{message.error}: {message.detail}")
         assert isinstance(message, Done)
+        self._learn(message)
         return message

@@ -27,12 +27,6 @@ class RelevanceQueue(Generic[T]):
         heapq.heappush(self._heap, (-(relevance or 0.0), next(self._arrivals), item))
         self._wake()
 
-    def drain(self) -> list[T]:
-        """Take every item still waiting (a consumer that stops early)."""
-        items = [entry[2] for entry in self._heap]
-        self._heap.clear()
-        return items
-
     def close(self) -> None:
         self._closed = True
         self._wake()
@@ -41,12 +35,19 @@ class RelevanceQueue(Generic[T]):
         self._changed.set()
         self._changed = anyio.Event()
 
+    async def get(self) -> T:
+        """The most relevant item, once there is one; anyio.EndOfStream once closed and empty."""
+        while not self._heap:
+            if self._closed:
+                raise anyio.EndOfStream
+            await self._changed.wait()
+        return heapq.heappop(self._heap)[2]
+
     def __aiter__(self) -> RelevanceQueue[T]:
         return self
 
     async def __anext__(self) -> T:
-        while not self._heap:
-            if self._closed:
-                raise StopAsyncIteration
-            await self._changed.wait()
-        return heapq.heappop(self._heap)[2]
+        try:
+            return await self.get()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None

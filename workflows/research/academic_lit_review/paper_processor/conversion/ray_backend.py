@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from ..errors import ConfigurationError
 from ..models import Reason
 from .mode import ModeDecision, decide_mode
+from .places import PlacePool
 from .pool import _PROJECT_ROOT, ConversionFailed
 from .worker import Done, Failed, Job, WorkerSpec, _short, build_converter
 
@@ -152,12 +154,12 @@ class ConverterActor:
         }
 
     def convert(self, job: Job) -> Done | Failed:
-        started = time.perf_counter()
+        started_at, started = time.time(), time.perf_counter()
         try:
             pages = self._converter.convert(job)
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the actor
             return Failed(type(exc).__name__, _short(exc))
-        return Done(pages=pages, seconds=time.perf_counter() - started)
+        return Done(pages=pages, seconds=time.perf_counter() - started, started_at=started_at)
 
     def close(self) -> None:
         self._converter.close()
@@ -215,7 +217,7 @@ class _Actor:
     documents: int = 0
 
 
-class RayConverterPool:
+class RayConverterPool(PlacePool[_Actor]):
     """`async with RayConverterPool(spec, workers=k, ...) as pool: await pool.convert(job)`."""
 
     def __init__(
@@ -337,11 +339,24 @@ class RayConverterPool:
         self._task_group.start_soon(self._retire if recycle else self._discard, actor)
         self._task_group.start_soon(self._start_actor)
 
-    async def convert(self, job: Job) -> Done:
-        """Convert one document on the next free actor; raise ConversionFailed for this document."""
+    async def _take(self) -> _Actor:
+        return await self._idle_receive.receive()
+
+    def _give_back(self, actor: _Actor) -> None:
+        try:
+            self._idle_send.send_nowait(actor)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass  # the pool is closing
+
+    async def _convert_on(
+        self, actor: _Actor, job: Job, on_start: Callable[[], None] | None
+    ) -> Done:
         ray = _ray()
+        if on_start is not None:
+            on_start()
         for attempt in (1, 2):
-            actor = await self._idle_receive.receive()
+            if attempt == 2:
+                actor = await self._take()
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
@@ -355,7 +370,7 @@ class RayConverterPool:
                 ) from exc
             except ray.exceptions.RayTaskError as exc:
                 # The call itself raised (e.g. the job could not be unpickled): the actor is fine.
-                self._idle_send.send_nowait(actor)
+                self._give_back(actor)
                 raise ConversionFailed(Reason.CONVERSION_FAILED, _cause(exc)) from exc
             except ray.exceptions.RayError as exc:
                 # The actor died holding the document (crash, OOM kill, ray.kill, lost node).
@@ -377,7 +392,7 @@ class RayConverterPool:
         if self._max_docs is not None and actor.documents >= self._max_docs:
             self._replace(actor, recycle=True)
         else:
-            self._idle_send.send_nowait(actor)
+            self._give_back(actor)
         if isinstance(message, Failed):
             raise ConversionFailed(Reason.CONVERSION_FAILED, f"{message.error}: {message.detail}")
         assert isinstance(message, Done)

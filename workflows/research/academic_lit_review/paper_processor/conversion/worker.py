@@ -39,7 +39,8 @@ class Job:
 @dataclass(frozen=True)
 class Done:
     pages: int
-    seconds: float
+    seconds: float  # converter time
+    started_at: float  # wall clock (time.time()) when the converter began the document
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,14 @@ def _serve(conn: Connection) -> None:
     try:
         while True:
             job = conn.recv()
-            started = time.perf_counter()
+            started_at, started = time.time(), time.perf_counter()
             try:
                 pages = converter.convert(job)
             except Exception as exc:  # one bad document must not end the worker
                 conn.send(Failed(type(exc).__name__, _short(exc)))
             else:
-                conn.send(Done(pages=pages, seconds=time.perf_counter() - started))
+                seconds = time.perf_counter() - started
+                conn.send(Done(pages=pages, seconds=seconds, started_at=started_at))
     finally:
         converter.close()
 

@@ -29,7 +29,7 @@ from ..models import Attempt, Paper, Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..retrieve.gate import ServiceGate
 from ..state import State, WorkItem
-from ..store import ArtifactStore
+from ..store import CLAIM_TTL_S, ArtifactStore
 
 
 @dataclass
@@ -46,6 +46,8 @@ class _Run:
     emit: Emit
     failures: dict[str, dict]
     policy: SourcePolicy
+    owner: str  # the run: holder of its papers' conversion claims
+    papers: list[dict[str, Any]]  # the input; work items point into it
 
 
 async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -81,6 +83,8 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 paper_events(),
                 failures,
                 SourcePolicy.from_context(ctx),
+                run_key,
+                state["papers"],
             )
             work = iter(state.get("work", []))
             slots = PaperSlots(ctx.download_concurrency)
@@ -100,22 +104,30 @@ async def _acquire_each(work: Iterator[WorkItem], run: _Run, slots: PaperSlots) 
 
 async def _acquire_one(item: WorkItem, run: _Run) -> None:
     index, key = item["index"], item["key"]
-    paper = Paper.model_validate(item["paper"])
+    paper = Paper.model_validate(run.papers[index])  # validated by prepare: same result
     started = time.perf_counter()
 
-    stored = await run.store.lookup(key)
+    # The conversion claim is taken now, with the lookup, so that a paper arriving at an idle
+    # converter starts converting without another store round trip. The run renews it.
+    stored, claimed = await run.store.lookup_and_claim(key, "convert", run.owner, ttl_s=CLAIM_TTL_S)
+    identity: dict[str, Any] = dict(
+        index=index,
+        key=key,
+        relevance=paper.relevance,
+        doi=paper.doi,
+        title=paper.title,
+        claimed=claimed,
+    )
     if stored is not None and stored.markdown_path is not None:
         # Converted by an attempt of this run that was interrupted before it could commit.
         await run.to_marker.send(
             Acquired(
-                index=index,
-                key=key,
+                **identity,
                 path=str(stored.markdown_path),
                 kind="stored",
                 source=stored.source or "open_access",
                 source_url=stored.source_url,
                 pages=stored.pages,
-                relevance=paper.relevance,
             )
         )
         return
@@ -123,14 +135,12 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
         run.emit("downloaded", index=index, key=key, cached=True, pages=stored.pages)
         await run.to_marker.send(
             Acquired(
-                index=index,
-                key=key,
+                **identity,
                 path=str(stored.pdf_path),
                 kind="pdf",
                 source=stored.source or "open_access",
                 source_url=stored.source_url,
                 pages=stored.pages,
-                relevance=paper.relevance,
                 timings={"acquire_s": 0.0},
             )
         )
@@ -139,11 +149,7 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
         job_id = await run.store.job_for(key, run.service.base_url)
         if job_id is not None:
             run.emit("retrieve_reattached", index=index, key=key, job_id=job_id)
-            await run.to_poll.send(
-                SubmittedJob(
-                    index=index, key=key, job_id=job_id, relevance=paper.relevance, reattached=True
-                )
-            )
+            await run.to_poll.send(SubmittedJob(**identity, job_id=job_id, reattached=True))
             return
 
     result = await acquire_open_access(
@@ -166,14 +172,12 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
         )
         await run.to_marker.send(
             Acquired(
-                index=index,
-                key=key,
+                **identity,
                 path=result.pdf_path,
                 kind="pdf",
                 source="open_access",
                 source_url=result.source_url,
                 pages=result.pages,
-                relevance=paper.relevance,
                 attempts=attempts,
                 timings={"acquire_s": time.perf_counter() - started},
             )
@@ -192,14 +196,12 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
         try:
             await run.to_marker.send(
                 Acquired(
-                    index=index,
-                    key=key,
+                    **identity,
                     path=result.markdown_path,
                     kind="markdown",
                     source="open_access",
                     source_url=result.source_url,
                     pages=None,
-                    relevance=paper.relevance,
                     attempts=attempts,
                     timings={"acquire_s": time.perf_counter() - started},
                 )
@@ -208,12 +210,21 @@ async def _acquire_one(item: WorkItem, run: _Run) -> None:
             Path(result.markdown_path).unlink(missing_ok=True)  # a temp file until marker stores it
             raise
         return
-    await _submit_to_service(index, key, paper, result.attempts, run)
+    if not await _submit_to_service(index, key, paper, result.attempts, run, identity):
+        if claimed:  # nothing to convert: let other runs try this paper at once
+            await run.store.release(key, "convert", run.owner)
 
 
 async def _submit_to_service(
-    index: int, key: str, paper: Paper, attempts: list[Attempt], run: _Run
-) -> None:
+    index: int,
+    key: str,
+    paper: Paper,
+    attempts: list[Attempt],
+    run: _Run,
+    identity: dict[str, Any],
+) -> bool:
+    """Hand the paper to retrieve-academic; False when its failure is recorded instead."""
+
     def fail(reason: Reason, message: str, stage: Stage = Stage.ACQUIRE) -> None:
         run.failures[str(index)] = failure(
             index,
@@ -238,7 +249,7 @@ async def _submit_to_service(
                 attempts[0].reason or Reason.NO_OPEN_ACCESS,
                 f"no open-access source worked ({summary}); retrieve-academic is not configured",
             )
-        return
+        return False
     problem = await run.gate.problem()
     if problem is None:
         try:
@@ -252,15 +263,14 @@ async def _submit_to_service(
             "no open-access URL" if not candidate_urls(paper) else "no open-access source worked"
         )
         fail(Reason.SERVICE_UNAVAILABLE, f"{tried}; {problem}", stage=Stage.RETRIEVE)
-        return
+        return False
     await run.store.record_job(key, run.service.base_url, job_id)
     run.emit("retrieve_submitted", index=index, key=key, job_id=job_id)
     await run.to_poll.send(
         SubmittedJob(
-            index=index,
-            key=key,
+            **identity,
             job_id=job_id,
-            relevance=paper.relevance,
             attempts=tuple(a.model_dump(mode="json") for a in attempts),
         )
     )
+    return True

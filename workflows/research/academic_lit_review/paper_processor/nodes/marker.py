@@ -7,6 +7,7 @@ conversion; `conversion_workers` slots take the most relevant waiting paper when
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,16 +20,17 @@ from langgraph.runtime import Runtime
 
 from ..channel import Acquired, fate_shared, registry
 from ..context import Context, context_or_default
-from ..conversion.backend import open_converter_pool
+from ..conversion.backend import ConversionPool, open_converter_pool
 from ..conversion.mode import ModeDecision
-from ..conversion.pool import ConversionFailed, ConverterPool
+from ..conversion.places import Place
+from ..conversion.pool import ConversionFailed
 from ..conversion.queue import RelevanceQueue
 from ..conversion.worker import Job
 from ..errors import RunAborted
 from ..events import Emit, paper_events
 from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..state import State
-from ..store import ArtifactStore
+from ..store import CLAIM_TTL_S, ArtifactStore
 
 
 @dataclass
@@ -44,10 +46,9 @@ _CLAIM_POLL_S = 0.5
 class _Converting:
     owner: str
     ctx: Context
-    pool: ConverterPool
+    pool: ConversionPool
     decision: ModeDecision
     store: ArtifactStore
-    papers: dict[int, dict]
     emit: Emit
     results: dict[str, dict]
 
@@ -61,28 +62,19 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         try:
             pool, decision = await open_converter_pool(ctx)
             async with pool, channel.marker_inbox as inbox:
-                work = _Converting(
-                    run_key,
-                    ctx,
-                    pool,
-                    decision,
-                    store,
-                    {i["index"]: i["paper"] for i in state.get("work", [])},
-                    paper_events(),
-                    results,
-                )
+                work = _Converting(run_key, ctx, pool, decision, store, paper_events(), results)
                 waiting: RelevanceQueue[_Waiting] = RelevanceQueue()
-                try:
+                async with anyio.create_task_group() as renewing:
+                    renewing.start_soon(_renew_claims, store, run_key)
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(_admit, inbox, waiting, work)
                         for _ in range(pool.slots):
                             tg.start_soon(_convert_each, waiting, work, tg)
-                finally:
-                    # Papers claimed on arrival but never converted (the run stopped early).
-                    with anyio.CancelScope(shield=True):
-                        for entry in waiting.drain():
-                            await store.release(entry.item.key, "convert", run_key)
+                    renewing.cancel_scope.cancel()
         finally:
+            # Claims of papers the run never finished (it stopped early, or they never arrived).
+            with anyio.CancelScope(shield=True):
+                await store.release_all(run_key)
             store.close()
         if channel.failure is not None:
             raise RunAborted(channel.failure)
@@ -91,14 +83,23 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"results": results}
 
 
+async def _renew_claims(store: ArtifactStore, owner: str) -> None:
+    """Keep this run's conversion claims alive while it runs; they lapse soon after a crash."""
+    while True:
+        await anyio.sleep(CLAIM_TTL_S / 4)
+        await store.renew_claims(owner, ttl_s=CLAIM_TTL_S)
+
+
 async def _admit(
     inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting], work: _Converting
 ) -> None:
-    # Papers are claimed as they arrive, beside conversion, so a slot that frees up starts the
-    # next paper without store round trips.
+    # Papers whose claim another run holds wait for it beside the others, never in their way.
     async with anyio.create_task_group() as claiming:
         async for item in inbox:
-            claiming.start_soon(_claim_then_wait, item, waiting, work)
+            if item.claimed:
+                waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
+            else:
+                claiming.start_soon(_claim_then_wait, item, waiting, work)
     waiting.close()
 
 
@@ -108,7 +109,7 @@ async def _claim_then_wait(
     if item.kind == "stored" or not await _claim_conversion(item, work):
         if item.kind == "markdown":
             Path(item.path).unlink(missing_ok=True)  # another run stored this paper meanwhile
-        await _answer_from_store(item, work.papers.get(item.index, {}), work)
+        await _answer_from_store(item, work)
         return
     waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
 
@@ -116,20 +117,27 @@ async def _claim_then_wait(
 async def _convert_each(
     waiting: RelevanceQueue[_Waiting], work: _Converting, finishing: TaskGroup
 ) -> None:
-    async for entry in waiting:
-        await _convert_one(entry, work, finishing)
+    while True:
+        # A converter place first, then the choice: the most relevant paper waiting by then.
+        async with work.pool.place() as place:
+            try:
+                entry = await waiting.get()
+            except anyio.EndOfStream:
+                return
+            await _convert_one(entry, place, work, finishing)
 
 
-async def _convert_one(entry: _Waiting, work: _Converting, finishing: TaskGroup) -> None:
-    """Convert a paper claimed on arrival; its claim goes once its fate is recorded."""
+async def _convert_one(
+    entry: _Waiting, place: Place, work: _Converting, finishing: TaskGroup
+) -> None:
+    """Convert a claimed paper; its claim goes once its fate is recorded."""
     item = entry.item
-    paper = work.papers.get(item.index, {})
     handed_off = False
     try:
         if item.kind == "markdown":
-            await _store_markdown(entry, paper, work)
+            await _store_markdown(entry, work)
         else:
-            handed_off = await _convert_claimed(entry, paper, work, finishing)
+            handed_off = await _convert_claimed(entry, place, work, finishing)
     finally:
         if not handed_off:
             with anyio.CancelScope(shield=True):
@@ -142,15 +150,14 @@ async def _claim_conversion(item: Acquired, work: _Converting) -> bool:
     Runs sharing a workspace convert each paper once: while another live run holds the claim,
     wait for its markdown instead of converting a second time.
     """
-    chunks = -(-(item.pages or 1) // work.ctx.pages_per_chunk)
-    ttl_s = work.ctx.conversion_timeout_s * chunks + 60
     announced = False
     while True:
-        if await work.store.claim(item.key, "convert", work.owner, ttl_s=ttl_s):
-            stored = await work.store.lookup(item.key)
-            if stored is not None and stored.markdown_path is not None:
-                await work.store.release(item.key, "convert", work.owner)
-                return False
+        stored, claimed = await work.store.lookup_and_claim(
+            item.key, "convert", work.owner, ttl_s=CLAIM_TTL_S
+        )
+        if stored is not None and stored.markdown_path is not None:
+            return False
+        if claimed:
             return True
         if not announced:
             work.emit("waiting_on_other_run", index=item.index, key=item.key)
@@ -159,31 +166,33 @@ async def _claim_conversion(item: Acquired, work: _Converting) -> bool:
 
 
 async def _convert_claimed(
-    entry: _Waiting, paper: dict, work: _Converting, finishing: TaskGroup
+    entry: _Waiting, place: Place, work: _Converting, finishing: TaskGroup
 ) -> bool:
     """Convert; True once the result is handed to a finishing task, which releases the claim."""
     item = entry.item
-    timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
-    work.emit("converting", index=item.index, key=item.key, pages=item.pages)
+    timings = dict(item.timings)
+
+    def started() -> None:
+        timings["queue_wait_s"] = time.perf_counter() - entry.since
+        work.emit("converting", index=item.index, key=item.key, pages=item.pages)
+
     out = work.store.temp_path(".md")
-    started = time.perf_counter()
     try:
-        pages = await _convert_pdf(item, out, work)
+        pages, timings["convert_s"] = await _convert_pdf(item, out, place, work, started)
     except ConversionFailed as exc:
-        _record_failed(item, paper, out, exc, work)
+        _record_failed(item, out, exc, work)
         return False
     except BaseException:
         out.unlink(missing_ok=True)
         raise
-    timings["convert_s"] = time.perf_counter() - started
     # Checking, storing and reporting run beside the next conversion: this slot's converter
     # takes the next paper now instead of idling through store round trips.
-    finishing.start_soon(_finish_converted, item, paper, out, pages, timings, work)
+    finishing.start_soon(_finish_converted, item, out, pages, timings, work)
     return True
 
 
 async def _finish_converted(
-    item: Acquired, paper: dict, out: Path, pages: int, timings: dict[str, float], work: _Converting
+    item: Acquired, out: Path, pages: int, timings: dict[str, float], work: _Converting
 ) -> None:
     try:
         if not await anyio.to_thread.run_sync(_has_words, out):
@@ -196,7 +205,6 @@ async def _finish_converted(
             )
             _record_failed(
                 item,
-                paper,
                 out,
                 ConversionFailed(
                     Reason.CONVERSION_FAILED,
@@ -205,15 +213,13 @@ async def _finish_converted(
                 work,
             )
             return
-        await _record_converted(item, paper, out, pages, timings, work)
+        await _record_converted(item, out, pages, timings, work)
     finally:
         with anyio.CancelScope(shield=True):
             await work.store.release(item.key, "convert", work.owner)
 
 
-def _record_failed(
-    item: Acquired, paper: dict, out: Path, exc: ConversionFailed, work: _Converting
-) -> None:
+def _record_failed(item: Acquired, out: Path, exc: ConversionFailed, work: _Converting) -> None:
     out.unlink(missing_ok=True)
     work.results[str(item.index)] = failure(
         item.index,
@@ -221,19 +227,18 @@ def _record_failed(
         stage=Stage.CONVERT,
         reason=exc.reason,
         message=exc.detail,
-        doi=paper.get("doi"),
-        title=paper.get("title"),
+        doi=item.doi,
+        title=item.title,
         tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
     )
     work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
 
 
 async def _record_converted(
-    item: Acquired, paper: dict, out: Path, pages: int, timings: dict[str, float], work: _Converting
+    item: Acquired, out: Path, pages: int, timings: dict[str, float], work: _Converting
 ) -> None:
     await _store_converted(
         item,
-        paper,
         out,
         work,
         timings=timings,
@@ -246,7 +251,6 @@ async def _record_converted(
 
 async def _store_converted(
     item: Acquired,
-    paper: dict,
     markdown: Path,
     work: _Converting,
     *,
@@ -269,8 +273,8 @@ async def _store_converted(
     outcome = Outcome(
         index=item.index,
         key=item.key,
-        doi=paper.get("doi"),
-        title=paper.get("title"),
+        doi=item.doi,
+        title=item.title,
         status="converted",
         source=item.source,
         source_url=item.source_url,
@@ -302,13 +306,12 @@ def _has_words(path: Path) -> bool:
     return False
 
 
-async def _store_markdown(entry: _Waiting, paper: dict, work: _Converting) -> None:
+async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
     """Full text that arrived as HTML is markdown already: stored as it is, nothing converted."""
     item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     await _store_converted(
         item,
-        paper,
         Path(item.path),
         work,
         timings=timings,
@@ -319,8 +322,13 @@ async def _store_markdown(entry: _Waiting, paper: dict, work: _Converting) -> No
     )
 
 
-async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:
-    """Convert one PDF into `out`; documents longer than a chunk go in page ranges, joined."""
+async def _convert_pdf(
+    item: Acquired, out: Path, place: Place, work: _Converting, on_start: Callable[[], None]
+) -> tuple[int, float]:
+    """Convert one PDF into `out`: (pages, converter seconds).
+
+    Documents longer than a chunk go in page ranges, the first in `place`, and are joined.
+    """
     pages = item.pages or 0
     if pages > work.ctx.max_pages:
         raise ConversionFailed(
@@ -328,27 +336,33 @@ async def _convert_pdf(item: Acquired, out: Path, work: _Converting) -> int:
         )
     chunk = work.ctx.pages_per_chunk
     if pages <= chunk:
-        done = await work.pool.convert(Job(pdf_path=item.path, out_path=str(out), pages=pages))
-        return done.pages or pages
+        done = await place.convert(
+            Job(pdf_path=item.path, out_path=str(out), pages=pages), on_start=on_start
+        )
+        return done.pages or pages, done.seconds
     parts: list[Path] = []
+    seconds = 0.0
     try:
         for first in range(0, pages, chunk):
             last = min(first + chunk, pages) - 1
             part = work.store.temp_path(f".p{first}.md")
             parts.append(part)
-            await work.pool.convert(
-                Job(
-                    pdf_path=item.path,
-                    out_path=str(part),
-                    pages=last - first + 1,
-                    page_range=(first, last),
-                )
+            job = Job(
+                pdf_path=item.path,
+                out_path=str(part),
+                pages=last - first + 1,
+                page_range=(first, last),
             )
+            if first == 0:
+                done = await place.convert(job, on_start=on_start)
+            else:
+                done = await work.pool.convert(job)
+            seconds += done.seconds
         await anyio.to_thread.run_sync(_join, parts, out)
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
-    return pages
+    return pages, seconds
 
 
 def _join(parts: list[Path], out: Path) -> None:
@@ -359,14 +373,14 @@ def _join(parts: list[Path], out: Path) -> None:
             joined.write(part.read_text(encoding="utf-8"))
 
 
-async def _answer_from_store(item: Acquired, paper: dict, work: _Converting) -> None:
+async def _answer_from_store(item: Acquired, work: _Converting) -> None:
     stored = await work.store.lookup(item.key)
     assert stored is not None and stored.markdown_path is not None
     outcome = Outcome(
         index=item.index,
         key=item.key,
-        doi=paper.get("doi"),
-        title=paper.get("title"),
+        doi=item.doi,
+        title=item.title,
         status="converted",
         source=stored.source,
         source_url=stored.source_url,

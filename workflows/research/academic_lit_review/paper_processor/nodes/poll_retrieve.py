@@ -80,7 +80,6 @@ class _Board:
 async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = context_or_default(runtime.context)
     run_key = state["run_key"]
-    titles = {item["index"]: item["paper"] for item in state.get("work", [])}
     failures: dict[str, dict] = {}
     async with fate_shared(run_key, "poll_retrieve") as channel:
         async with AsyncExitStack() as stack:
@@ -99,8 +98,8 @@ async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, An
                     store,
                     to_marker,
                     paper_events(),
-                    titles,
                     failures,
+                    run_key,
                 )
                 await poller.run(inbox)
         await channel.wait_for_consumer()
@@ -114,8 +113,8 @@ class _Poller:
     store: ArtifactStore
     to_marker: MemoryObjectSendStream[Acquired]
     emit: Emit
-    papers: dict[int, dict]
     failures: dict[str, dict]
+    owner: str  # the run: holder of its papers' conversion claims
     board: _Board = field(default_factory=_Board)
 
     async def run(self, inbox: MemoryObjectReceiveStream[SubmittedJob]) -> None:
@@ -151,16 +150,18 @@ class _Poller:
                 status = await self.service.job(job.job_id)
             except ServiceError as exc:
                 if exc.status_code == 404:
-                    self._finish_failed(
+                    await self._finish_failed(
                         watch,
                         Reason.JOB_FAILED,
                         f"retrieve-academic no longer knows job {job.job_id}",
                     )
                     await self.store.forget_job(job.key, self.service.base_url)
                 elif not exc.transient:
-                    self._finish_failed(watch, Reason.JOB_FAILED, f"polling job failed: {exc}")
+                    await self._finish_failed(
+                        watch, Reason.JOB_FAILED, f"polling job failed: {exc}"
+                    )
                 elif anyio.current_time() > watch.deadline:
-                    self._finish_failed(
+                    await self._finish_failed(
                         watch,
                         Reason.SERVICE_UNAVAILABLE,
                         f"service errors until the job deadline; last: {exc}",
@@ -174,12 +175,12 @@ class _Poller:
             tg.start_soon(self._fetch, watch)
         elif status.status == "failed":
             code = status.error_code or "UNKNOWN"
-            self._finish_failed(
+            await self._finish_failed(
                 watch, Reason.JOB_FAILED, f"{code}: {status.error or 'job failed'}", error_code=code
             )
             await self.store.forget_job(job.key, self.service.base_url)
         elif anyio.current_time() > watch.deadline:
-            self._finish_failed(
+            await self._finish_failed(
                 watch,
                 Reason.JOB_TIMEOUT,
                 f"job still {status.status} after {self.ctx.retrieve_job_timeout_s:g} s",
@@ -204,8 +205,7 @@ class _Poller:
             classify_head(downloaded.head, downloaded.content_type)
             info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
             if self.ctx.check_right_paper:
-                paper = self.papers.get(job.index, {})
-                check_identity(info.first_page_text, title=paper.get("title"), doi=paper.get("doi"))
+                check_identity(info.first_page_text, title=job.title, doi=job.doi)
         except SourceFailed as exc:
             tmp.unlink(missing_ok=True)
             if _transient(exc) and anyio.current_time() < watch.deadline:
@@ -221,7 +221,7 @@ class _Poller:
                 )
                 self.board.add(watch)
                 return
-            self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
+            await self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
             return
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -248,21 +248,23 @@ class _Poller:
                 source_url=url,
                 pages=info.pages,
                 relevance=job.relevance,
+                doi=job.doi,
+                title=job.title,
+                claimed=job.claimed,
                 attempts=job.attempts,
                 timings={"retrieve_download_s": time.perf_counter() - started},
             )
         )
 
-    def _finish_failed(
+    async def _finish_failed(
         self, watch: _Watch, reason: Reason, message: str, error_code: str | None = None
     ) -> None:
         self.board.pending.pop(watch.job.job_id, None)
-        self._record_failure(watch.job, reason, message, error_code=error_code)
+        await self._record_failure(watch.job, reason, message, error_code=error_code)
 
-    def _record_failure(
+    async def _record_failure(
         self, job: SubmittedJob, reason: Reason, message: str, error_code: str | None = None
     ) -> None:
-        paper = self.papers.get(job.index, {})
         tried = [
             *job.attempts,
             {
@@ -278,10 +280,12 @@ class _Poller:
             stage=Stage.RETRIEVE,
             reason=reason,
             message=message,
-            doi=paper.get("doi"),
-            title=paper.get("title"),
+            doi=job.doi,
+            title=job.title,
             tried=tried,
         )
+        if job.claimed:  # nothing to convert: let other runs try this paper at once
+            await self.store.release(job.key, "convert", self.owner)
         self.emit(
             "failed", index=job.index, key=job.key, reason=reason.value, error_code=error_code
         )

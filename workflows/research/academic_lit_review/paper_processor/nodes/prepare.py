@@ -117,4 +117,4 @@ async def _triage(
             cached=True,
         )
         return cached.model_dump(mode="json"), None
-    return None, WorkItem(index=index, key=key, paper=paper.model_dump(mode="json"))
+    return None, WorkItem(index=index, key=key)

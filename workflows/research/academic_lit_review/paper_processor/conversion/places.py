@@ -1,0 +1,60 @@
+"""Places in a converter pool: the next document is chosen when a converter can take it.
+
+The marker node reserves a place before it picks the most relevant waiting paper, so the choice
+is made when a converter is free (or about to be), never earlier. Both pools hand out places
+the same way; they differ in what a place is (a local worker process, a Ray actor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Generic, TypeVar
+
+from .worker import Done, Job
+
+C = TypeVar("C")
+OnStart = Callable[[], None] | None
+
+
+class Place:
+    """One reserved converter place; `convert` uses it once."""
+
+    def __init__(self, convert: Callable[[Job, OnStart], Awaitable[Done]]) -> None:
+        self._convert = convert
+        self.used = False
+
+    async def convert(self, job: Job, *, on_start: OnStart = None) -> Done:
+        """Convert in this place; `on_start` is called when the converter turns to the job."""
+        assert not self.used, "a place takes one document"
+        self.used = True
+        return await self._convert(job, on_start)
+
+
+class PlacePool(Generic[C]):
+    """`place()` and `convert()` for a pool that says how to take, give back and use a converter."""
+
+    async def _take(self) -> C:
+        raise NotImplementedError
+
+    def _give_back(self, converter: C) -> None:
+        raise NotImplementedError
+
+    async def _convert_on(self, converter: C, job: Job, on_start: OnStart) -> Done:
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[Place]:
+        """Wait for a converter that can take a document; an unused place goes back."""
+        converter = await self._take()
+        place = Place(lambda job, on_start: self._convert_on(converter, job, on_start))
+        try:
+            yield place
+        finally:
+            if not place.used:
+                self._give_back(converter)
+
+    async def convert(self, job: Job, *, on_start: OnStart = None) -> Done:
+        """Convert one document in the next free place; raise ConversionFailed for it."""
+        async with self.place() as place:
+            return await place.convert(job, on_start=on_start)
