@@ -80,20 +80,36 @@ def compiled_pipeline(name: str) -> CompiledStateGraph:
     return build_baseline_graph()
 
 
-async def run_pipeline(name: str, workload: Workload, spec: RunSpec) -> RawRun:
+@dataclass(frozen=True)
+class PipelineRun:
+    """What one pipeline run needs of its workload; the workload itself is not kept."""
+
+    papers: list[dict]
+    context: Context
+    # sha256 of each paper's PDF -> its index, for per-paper records; None in memory runs
+    # (tiny papers), which record nothing per paper so that RSS is the pipeline's alone.
+    index_of_sha: dict[str, int] | None
+
+
+def pipeline_run(workload: Workload, spec: RunSpec) -> PipelineRun:
+    return PipelineRun(
+        [p.as_input(spec.open_web) for p in workload.papers],
+        run_context(workload, spec),
+        None if workload.shape.tiny else {p.sha256: p.index for p in workload.papers},
+    )
+
+
+async def run_pipeline(name: str, run: PipelineRun) -> RawRun:
     """Stream one run of the graph (or the baseline graph) and keep what the metrics need."""
     pipeline = compiled_pipeline(name)
-    ctx = run_context(workload, spec)
-    papers = [p.as_input(spec.open_web) for p in workload.papers]
-    # Memory runs (tiny papers) record nothing per paper, so RSS is the pipeline's alone.
-    recording = not workload.shape.tiny
+    ctx, recording = run.context, run.index_of_sha is not None
     # First event per paper and stage; only the two stages the metrics need are kept.
     seen: dict[str, dict[int, float]] = {"downloaded": {}, "converted": {}}
     summary: dict = {}
     with record_conversions(enabled=recording) as spans:
         t0 = time.time()
         async for mode, chunk in pipeline.astream(
-            {"papers": papers}, context=ctx, stream_mode=["custom", "updates"]
+            {"papers": run.papers}, context=ctx, stream_mode=["custom", "updates"]
         ):
             if mode == "custom":
                 stage = seen.get(chunk.get("stage")) if recording else None
@@ -102,18 +118,12 @@ async def run_pipeline(name: str, workload: Workload, spec: RunSpec) -> RawRun:
             elif "finalize" in chunk:
                 summary = chunk["finalize"]["summary"]
         makespan = time.time() - t0
-    records = join_records(
-        t0,
-        seen["downloaded"],
-        seen["converted"],
-        spans,
-        {p.sha256: p.index for p in workload.papers},
-    )
+    records = join_records(t0, seen["downloaded"], seen["converted"], spans, run.index_of_sha or {})
     return RawRun(
         name,
         makespan,
         ctx.conversion_workers,
-        len(papers),
+        len(run.papers),
         summary["converted"],
         summary["failed"],
         summary["by_reason"],
@@ -156,7 +166,9 @@ def main(argv: list[str]) -> None:
     spec = RunSpec(**json.loads(run_path.read_text()))
     workload = Workload.load(Path(spec.workload))
     if spec.pipeline in ("graph", "baseline"):
-        result = asyncio.run(run_pipeline(spec.pipeline, workload, spec)).to_json()
+        run = pipeline_run(workload, spec)
+        del workload  # the benchmark's own records do not count against the pipeline's memory
+        result = asyncio.run(run_pipeline(spec.pipeline, run)).to_json()
     elif spec.pipeline == "direct":
         result = run_marker_directly(workload)
     else:

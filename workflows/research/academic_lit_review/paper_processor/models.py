@@ -65,7 +65,8 @@ def normalize_doi(raw: str) -> str:
 class Paper(BaseModel):
     """One input paper. Unknown fields are kept so callers can round-trip their own data."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    # Titles, URLs and DOIs are unique per paper: caching them would only keep them alive.
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, cache_strings="keys")
 
     doi: str | None = None
     title: str | None = None

@@ -46,14 +46,7 @@ def merge_results(left: dict[str, dict] | None, right: dict[str, dict] | None) -
     return {**(left or {}), **(right or {})}
 
 
-class WorkItem(TypedDict):
-    """A paper still to acquire: its place in `papers` (re-validated where used) and its key."""
-
-    index: int
-    key: str
-
-
 class State(InputState, OutputState):
     run_key: NotRequired[str]
-    work: NotRequired[list[WorkItem]]
+    work: NotRequired[list[int]]  # indexes of the papers still to acquire
     results: NotRequired[Annotated[dict[str, dict], merge_results]]

@@ -306,16 +306,21 @@ class ArtifactStore:
         )
 
     async def record_outcomes(self, outcomes: list[dict]) -> None:
+        """Keep each paper's latest outcome, without its markdown (that is a file here already)."""
+        await anyio.to_thread.run_sync(self._record_outcomes_sync, outcomes)
+
+    def _record_outcomes_sync(self, outcomes: list[dict]) -> None:
         now = time.time()
-        rows = [
-            (
-                "INSERT OR REPLACE INTO outcomes (key, outcome, updated_at) VALUES (?, ?, ?)",
-                (o["key"], json.dumps({k: v for k, v in o.items() if k != "markdown"}), now),
-            )
+        # One row encoded at a time: a big run's outcomes are never all in memory twice.
+        rows = (
+            (o["key"], json.dumps({k: v for k, v in o.items() if k != "markdown"}), now)
             for o in outcomes
             if o.get("key")
-        ]
-        await anyio.to_thread.run_sync(self._execute_many, rows)
+        )
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO outcomes (key, outcome, updated_at) VALUES (?, ?, ?)", rows
+            )
 
     # -- claims: one worker at a time per paper and kind of work, across runs and processes --------
     # A claim expires `ttl_s` after it was taken or last renewed, so a crashed owner blocks its

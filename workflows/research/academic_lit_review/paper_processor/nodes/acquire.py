@@ -28,7 +28,7 @@ from ..events import Emit, paper_events
 from ..models import Attempt, Paper, Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..retrieve.gate import ServiceGate
-from ..state import State, WorkItem
+from ..state import State
 from ..store import CLAIM_TTL_S, ArtifactStore
 
 
@@ -95,16 +95,17 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"results": failures}
 
 
-async def _acquire_each(work: Iterator[WorkItem], run: _Run, slots: PaperSlots) -> None:
-    for item in work:  # the iterator is shared: each worker takes the next paper
+async def _acquire_each(work: Iterator[int], run: _Run, slots: PaperSlots) -> None:
+    for index in work:  # the iterator is shared: each worker takes the next paper
         # download_concurrency papers at once; one waiting out a host's Retry-After lends its slot.
         async with slots.slot():
-            await _acquire_one(item, run)
+            await _acquire_one(index, run)
 
 
-async def _acquire_one(item: WorkItem, run: _Run) -> None:
-    index, key = item["index"], item["key"]
-    paper = Paper.model_validate(run.papers[index])  # validated by prepare: same result
+async def _acquire_one(index: int, run: _Run) -> None:
+    paper = Paper.model_validate(run.papers[index])  # prepare validated it: same paper, same key
+    key = paper.key()
+    assert key is not None
     started = time.perf_counter()
 
     # The conversion claim is taken now, with the lookup, so that a paper arriving at an idle

@@ -13,7 +13,7 @@ from ..context import Context, context_or_default
 from ..errors import InvalidInput
 from ..events import paper_events
 from ..models import Outcome, Paper, Reason, Stage, failure
-from ..state import State, WorkItem
+from ..state import State
 from ..store import ArtifactStore
 
 
@@ -31,7 +31,7 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     emit = paper_events()
     store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
     results: dict[str, dict] = {}
-    work: list[WorkItem] = []
+    work: list[int] = []
     first_index_of: dict[str, int] = {}
     try:
         for index, raw in enumerate(papers):
@@ -57,9 +57,7 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                         title=raw.get("title"),
                     )
                 else:
-                    outcome, item = await _triage(index, paper, store, first_index_of)
-                    if item is not None:
-                        work.append(item)
+                    outcome = await _triage(index, paper, store, first_index_of)
             if outcome is not None:
                 results[str(index)] = outcome
                 emit(
@@ -69,7 +67,8 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                     reason=outcome.get("reason"),
                 )
             else:
-                emit("queued", index=index, key=work[-1]["key"])
+                work.append(index)
+                emit("queued", index=index, key=paper.key())
     finally:
         store.close()
     return {"run_key": uuid.uuid4().hex, "work": work, "results": results}
@@ -77,7 +76,8 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 async def _triage(
     index: int, paper: Paper, store: ArtifactStore, first_index_of: dict[str, int]
-) -> tuple[dict | None, WorkItem | None]:
+) -> dict | None:
+    """The paper's outcome if prepare decides it (no key, duplicate, converted before), else None."""
     key = paper.key()
     if key is None:
         return failure(
@@ -86,7 +86,7 @@ async def _triage(
             stage=Stage.PREPARE,
             reason=Reason.NO_IDENTIFIER,
             message="paper has no DOI, arXiv id, PMCID or title",
-        ), None
+        )
     if key in first_index_of:
         first = first_index_of[key]
         return failure(
@@ -97,7 +97,7 @@ async def _triage(
             doi=paper.doi,
             title=paper.title,
             message=f"same paper as input #{first} ({key}); processed there",
-        ), None
+        )
     first_index_of[key] = index
     artifacts = await store.lookup(key)
     if artifacts is not None and artifacts.markdown_path is not None:
@@ -116,5 +116,5 @@ async def _triage(
             markdown_path=str(artifacts.markdown_path),
             cached=True,
         )
-        return cached.model_dump(mode="json"), None
-    return None, WorkItem(index=index, key=key)
+        return cached.model_dump(mode="json")
+    return None
