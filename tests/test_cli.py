@@ -321,6 +321,9 @@ def test_resume_continues_an_interrupted_run(tmp_path: Path, fakes: Fakes) -> No
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As at a terminal: a suite started in the background (`pytest &`, some CI runners) has
+        # SIGINT ignored, children inherit that, and Python then leaves Ctrl-C ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         lines = _Lines(process)
