@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import anyio
 
-from workflows.research.academic_lit_review.paper_processor.conversion.pool import ConverterPool
-from workflows.research.academic_lit_review.paper_processor.conversion.worker import Job, WorkerSpec
+from workflows.research.academic_lit_review.paper_processor.conversion.pool import (
+    ConversionFailed,
+    ConverterPool,
+)
+from workflows.research.academic_lit_review.paper_processor.conversion.worker import (
+    Done,
+    Job,
+    WorkerSpec,
+)
 from workflows.research.academic_lit_review.paper_processor.graph import graph
+from workflows.research.academic_lit_review.paper_processor.models import Reason
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
 from workflows.research.academic_lit_review.paper_processor.testing.pdfs import write_paper_pdf
 
@@ -86,3 +94,40 @@ async def test_pool_replaces_workers_after_their_document_quota(tmp_path, make_p
             )
         starts = pool.worker_starts
     assert starts == 3  # documents 1-2, 3-4, 5
+
+
+async def test_a_document_queued_behind_a_hung_one_converts_on_the_replacement(
+    tmp_path, make_paper
+):
+    good = make_paper(3)
+    hang = _poison(tmp_path, "hang", "HANG-CONVERTER")
+    spec = WorkerSpec(converter="faulty", mode="text_layer", seconds_per_page=0.2)
+    started: list[str] = []
+    results: dict[str, object] = {}
+
+    async with ConverterPool(spec, workers=1, timeout_s=2) as pool:
+        # A first document teaches the pool 0.2 s a page: from then on a worker's place is
+        # offered again shortly before its document's expected end.
+        await pool.convert(Job(pdf_path=str(good.pdf), out_path=str(tmp_path / "0.md"), pages=1))
+
+        async def convert(name: str, pdf) -> None:
+            job = Job(pdf_path=str(pdf), out_path=str(tmp_path / f"{name}.md"), pages=1)
+            try:
+                results[name] = await pool.convert(job, on_start=lambda: started.append(name))
+            except ConversionFailed as exc:
+                results[name] = exc.reason
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(convert, "hang", hang)
+                await anyio.sleep(0.5)  # past the hung document's expected end
+                tg.start_soon(convert, "behind", good.pdf)
+        starts, requeued = pool.worker_starts, pool.requeued
+
+    assert results["hang"] is Reason.CONVERSION_TIMEOUT
+    # Sent into the worker's pipe behind the hung document (its place was offered early), it
+    # starts only once that one is killed, on the replacement, with a deadline of its own: from
+    # its hand-off to its end was more than the 2 s deadline.
+    assert isinstance(results["behind"], Done)
+    assert started == ["hang", "behind"]
+    assert (starts, requeued) == (2, 1)

@@ -162,6 +162,7 @@ class ConverterPool(PlacePool[_Worker]):
         self._task_group: TaskGroup | None = None
         self._seconds_per_page: float | None = None  # moving average over finished documents
         self.worker_starts = 0
+        self.requeued = 0  # documents handed to a worker that was retired before they started
 
     async def __aenter__(self) -> ConverterPool:
         self._task_group = anyio.create_task_group()
@@ -252,6 +253,7 @@ class ConverterPool(PlacePool[_Worker]):
             try:
                 return await self._convert_in(worker, job, on_start)
             except _Requeue:
+                self.requeued += 1
                 worker = await self._take()
 
     def _offer_at(self, job: Job) -> float | None:
