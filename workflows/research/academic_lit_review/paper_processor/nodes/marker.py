@@ -1,7 +1,8 @@
 """marker: convert papers to markdown while acquire and poll_retrieve are still producing them.
 
 Arrivals are drained into a relevance-ordered waiting room at once, so producers never wait on
-conversion; `conversion_workers` slots take the most relevant waiting paper whenever they free up.
+conversion. Whenever the pool has a converter place (a free converter, or one about to finish its
+document), the most relevant waiting paper takes it.
 """
 
 from __future__ import annotations
