@@ -282,7 +282,9 @@ class ConverterPool(PlacePool[_Worker]):
                 sent = True
             except OSError:
                 sent = False  # the worker died: the document ahead, if any, learns why
-            if ahead is not None:
+            if ahead is not None and not ahead.is_set():
+                # (Not even a checkpoint when it is set: the document chosen for this place
+                # starts in the same event-loop turn, before any later arrival is seen.)
                 await ahead.wait()
             if not sent:
                 self._replace(worker)
