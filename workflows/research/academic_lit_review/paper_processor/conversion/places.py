@@ -7,9 +7,13 @@ the same way; they differ in what a place is (a local worker process, a Ray acto
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .worker import Done, Job
 
@@ -32,13 +36,30 @@ class Place:
 
 
 class PlacePool(Generic[C]):
-    """`place()` and `convert()` for a pool that says how to take, give back and use a converter."""
+    """`place()` and `convert()` for a pool of converters of type C.
+
+    A pool offers a converter's place by `_give_back(converter)`, and says how a document is
+    converted on one (`_convert_on`).
+    """
+
+    def __init__(self) -> None:
+        # One entry per place on offer.
+        self._places_send: MemoryObjectSendStream[C]
+        self._places_receive: MemoryObjectReceiveStream[C]
+        self._places_send, self._places_receive = anyio.create_memory_object_stream(math.inf)
 
     async def _take(self) -> C:
-        raise NotImplementedError
+        return await self._places_receive.receive()
 
     def _give_back(self, converter: C) -> None:
-        raise NotImplementedError
+        try:
+            self._places_send.send_nowait(converter)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass  # the pool is closing
+
+    def _close_places(self) -> None:
+        self._places_send.close()
+        self._places_receive.close()
 
     async def _convert_on(self, converter: C, job: Job, on_start: OnStart) -> Done:
         raise NotImplementedError

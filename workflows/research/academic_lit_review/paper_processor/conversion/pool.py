@@ -15,7 +15,6 @@ behind one that killed its worker never started, and goes to another worker.
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import subprocess
@@ -29,7 +28,6 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..errors import ConfigurationError
 from ..models import Reason
@@ -145,6 +143,7 @@ class ConverterPool(PlacePool[_Worker]):
         max_docs_per_worker: int | None = None,
         start_timeout_s: float = 180.0,
     ) -> None:
+        super().__init__()
         self.spec = spec
         self.workers = workers
         # A worker holds at most its current document and the next: two places each.
@@ -152,12 +151,7 @@ class ConverterPool(PlacePool[_Worker]):
         self._timeout_s = timeout_s
         self._max_docs = max_docs_per_worker
         self._start_timeout_s = start_timeout_s
-        # A worker's place, offered once when it starts and once per document it begins.
-        self._places_send: MemoryObjectSendStream[_Worker]
-        self._places_receive: MemoryObjectReceiveStream[_Worker]
-        self._places_send, self._places_receive = anyio.create_memory_object_stream[_Worker](
-            math.inf
-        )
+        # A worker's place is offered once when it starts and once per document it begins.
         self._workers: set[_Worker] = set()
         self._task_group: TaskGroup | None = None
         self._seconds_per_page: float | None = None  # moving average over finished documents
@@ -190,8 +184,7 @@ class ConverterPool(PlacePool[_Worker]):
                     for worker in self._workers:
                         stopping.start_soon(anyio.to_thread.run_sync, worker.stop)
                 self._workers.clear()
-                self._places_send.close()
-                self._places_receive.close()
+                self._close_places()
 
     async def _start_worker(self) -> None:
         await anyio.lowlevel.checkpoint()  # a closing pool starts no more workers
@@ -236,15 +229,9 @@ class ConverterPool(PlacePool[_Worker]):
 
     async def _take(self) -> _Worker:
         while True:
-            worker = await self._places_receive.receive()
+            worker = await super()._take()
             if self._takes_more(worker):  # else a stale place: that worker takes no more
                 return worker
-
-    def _give_back(self, worker: _Worker) -> None:
-        try:
-            self._places_send.send_nowait(worker)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass  # the pool is closing
 
     async def _convert_on(
         self, worker: _Worker, job: Job, on_start: Callable[[], None] | None

@@ -50,7 +50,6 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..errors import ConfigurationError
 from ..models import Reason
@@ -232,6 +231,7 @@ class RayConverterPool(PlacePool[_Actor]):
         max_docs_per_worker: int | None = None,
         start_timeout_s: float = 180.0,
     ) -> None:
+        super().__init__()
         self.spec = spec
         self.slots = workers
         self._timeout_s = timeout_s
@@ -240,9 +240,6 @@ class RayConverterPool(PlacePool[_Actor]):
         self._num_gpus = num_gpus
         self._max_docs = max_docs_per_worker
         self._start_timeout_s = start_timeout_s
-        self._idle_send: MemoryObjectSendStream[_Actor]
-        self._idle_receive: MemoryObjectReceiveStream[_Actor]
-        self._idle_send, self._idle_receive = anyio.create_memory_object_stream[_Actor](workers)
         self._actors: set[_Actor] = set()
         self._task_group: TaskGroup | None = None
         self._actor_class: Any = None
@@ -281,8 +278,7 @@ class RayConverterPool(PlacePool[_Actor]):
             self._actors.clear()
             if actors:
                 await anyio.to_thread.run_sync(_stop_all, [a.handle for a in actors])
-            self._idle_send.close()
-            self._idle_receive.close()
+            self._close_places()
         try:
             return await self._task_group.__aexit__(*exc_info)
         except BaseExceptionGroup as group:
@@ -318,7 +314,7 @@ class RayConverterPool(PlacePool[_Actor]):
             raise
         self.actor_info.append({"name": name, **info})
         try:
-            await self._idle_send.send(actor)
+            self._places_send.send_nowait(actor)
         except BaseException:  # the pool closed meanwhile
             await self._discard(actor)
             raise
@@ -338,15 +334,6 @@ class RayConverterPool(PlacePool[_Actor]):
         assert self._task_group is not None
         self._task_group.start_soon(self._retire if recycle else self._discard, actor)
         self._task_group.start_soon(self._start_actor)
-
-    async def _take(self) -> _Actor:
-        return await self._idle_receive.receive()
-
-    def _give_back(self, actor: _Actor) -> None:
-        try:
-            self._idle_send.send_nowait(actor)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass  # the pool is closing
 
     async def _convert_on(
         self, actor: _Actor, job: Job, on_start: Callable[[], None] | None
