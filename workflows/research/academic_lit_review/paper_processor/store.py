@@ -31,6 +31,8 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
+from .models import Outcome
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS artifacts (
     key TEXT PRIMARY KEY,
@@ -76,6 +78,25 @@ class Artifacts:
     converter: str | None
     mode: str | None
     mode_reason: str | None
+
+    def cached_outcome(self, index: int, *, doi: str | None, title: str | None) -> dict:
+        """The converted outcome of a paper answered from this stored markdown."""
+        assert self.markdown_path is not None
+        return Outcome(
+            index=index,
+            key=self.key,
+            doi=doi,
+            title=title,
+            status="converted",
+            source=self.source,
+            source_url=self.source_url,
+            pages=self.pages,
+            converter=self.converter,
+            mode=self.mode,
+            mode_reason=self.mode_reason,
+            markdown_path=str(self.markdown_path),
+            cached=True,
+        ).model_dump(mode="json")
 
 
 @dataclass(frozen=True)

@@ -376,21 +376,8 @@ def _join(parts: list[Path], out: Path) -> None:
 
 async def _answer_from_store(item: Acquired, work: _Converting) -> None:
     stored = await work.store.lookup(item.key)
-    assert stored is not None and stored.markdown_path is not None
-    outcome = Outcome(
-        index=item.index,
-        key=item.key,
-        doi=item.doi,
-        title=item.title,
-        status="converted",
-        source=stored.source,
-        source_url=stored.source_url,
-        pages=stored.pages,
-        converter=stored.converter,
-        mode=stored.mode,
-        mode_reason=stored.mode_reason,
-        markdown_path=str(stored.markdown_path),
-        cached=True,
+    assert stored is not None
+    work.results[str(item.index)] = stored.cached_outcome(
+        item.index, doi=item.doi, title=item.title
     )
-    work.results[str(item.index)] = outcome.model_dump(mode="json")
     work.emit("cached", index=item.index, key=item.key)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ..context import Context, context_or_default
 from ..errors import InvalidInput
 from ..events import paper_events
-from ..models import Outcome, Paper, Reason, Stage, failure
+from ..models import Paper, Reason, Stage, failure
 from ..state import State
 from ..store import ArtifactStore
 
@@ -101,20 +101,5 @@ async def _triage(
     first_index_of[key] = index
     artifacts = await store.lookup(key)
     if artifacts is not None and artifacts.markdown_path is not None:
-        cached = Outcome(
-            index=index,
-            key=key,
-            doi=paper.doi,
-            title=paper.title,
-            status="converted",
-            source=artifacts.source,
-            source_url=artifacts.source_url,
-            pages=artifacts.pages,
-            converter=artifacts.converter,
-            mode=artifacts.mode,
-            mode_reason=artifacts.mode_reason,
-            markdown_path=str(artifacts.markdown_path),
-            cached=True,
-        )
-        return cached.model_dump(mode="json")
+        return artifacts.cached_outcome(index, doi=paper.doi, title=paper.title)
     return None
