@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,38 @@ def make_paper(tmp_path: Path):
         return GeneratedPaper(seed, doi, title, paragraphs, pdf)
 
     return make
+
+
+@pytest.fixture
+def langgraph_dev_rules() -> Iterator[None]:
+    """Blocking calls on the event loop raise `BlockingError`, exactly as under `langgraph dev`.
+
+    The server's own set-up (langgraph_runtime_inmem's blockbuster configuration) is activated, so
+    these tests refuse what the server refuses. Every refused call is also recorded and fails the
+    test at teardown, even where the code under test caught the error and carried on.
+    """
+    from blockbuster import BlockingError
+    from langgraph_runtime_inmem.queue import _enable_blockbuster
+
+    original_init = BlockingError.__init__
+    refused: list[str] = []
+    rules = _enable_blockbuster()  # wraps BlockingError.__init__ with the server's message
+    server_init = BlockingError.__init__
+
+    def record(self, func: str, *args: Any, **kwargs: Any) -> None:
+        # Where it was called from, in this project's code: file:function of the nearest frame.
+        ours = [f for f in traceback.extract_stack() if "/workflows/" in f.filename]
+        where = f"{ours[-1].filename.split('/workflows/')[-1]}:{ours[-1].name}" if ours else "?"
+        refused.append(f"{func} in {where}")
+        server_init(self, func, *args, **kwargs)
+
+    BlockingError.__init__ = record
+    try:
+        yield
+    finally:
+        rules.deactivate()
+        BlockingError.__init__ = original_init
+    assert not refused, f"blocking calls on the event loop: {refused}"
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import pypdfium2
 import pytest
 
@@ -60,6 +61,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.retrieve_ser
 )
 
 from .conftest import GeneratedPaper, RunRecord, Served, run_graph
+
+# Under the rules of `langgraph dev`: a blocking call on the event loop fails the test.
+pytestmark = pytest.mark.usefixtures("langgraph_dev_rules")
 
 MiB = 1 << 20
 # Small limits so every fault resolves in seconds; the run deadline is generous but bounded.
@@ -572,9 +576,9 @@ async def test_fault(
             assert other["reason"] in fault.also, other  # flapping may refuse the healthy job too
         else:
             assert other["status"] == "converted", other
-    assert_store_clean(Path(ctx.workspace))
+    await anyio.to_thread.run_sync(assert_store_clean, Path(ctx.workspace))
     if fault.check is not None:
-        fault.check(env)
+        await anyio.to_thread.run_sync(fault.check, env)
 
 
 # --- redirects to internal addresses ----------------------------------------------------------
@@ -653,7 +657,7 @@ async def test_redirect_to_internal_address_is_blocked(
     assert [r.path for r in open_web.host.records_for("/faulty")] == ["/faulty"]
     assert len(open_web.host.records_for("/healthy.pdf")) == 1  # not fetched again via the redirect
     assert "localhost" in public_looking_localhost
-    assert_store_clean(Path(ctx.workspace))
+    await anyio.to_thread.run_sync(assert_store_clean, Path(ctx.workspace))
 
 
 # --- memory stays bounded under a decompression bomb -----------------------------------------

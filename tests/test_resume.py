@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 import pytest
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -10,6 +11,9 @@ from workflows.research.academic_lit_review.paper_processor.graph import build_g
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
 
 from .conftest import assert_each_converted_once, run_graph
+
+# Under the rules of `langgraph dev`: a blocking call on the event loop fails the test.
+pytestmark = pytest.mark.usefixtures("langgraph_dev_rules")
 
 
 def _serve_papers(open_web, make_paper, count: int) -> list[dict]:
@@ -47,7 +51,7 @@ async def test_cancelled_run_resumes_without_repeating_work(
     outcomes = resumed.output["outcomes"]
     assert [o["status"] for o in outcomes] == ["converted"] * 8
     assert sum(o["cached"] for o in outcomes) >= 2  # converted before the cancel, reused now
-    assert_each_converted_once(tmp_path / "workspace", papers)
+    await anyio.to_thread.run_sync(assert_each_converted_once, tmp_path / "workspace", papers)
 
 
 async def test_failed_run_resumes_after_the_configuration_is_fixed(
@@ -68,4 +72,4 @@ async def test_failed_run_resumes_after_the_configuration_is_fixed(
         resumed = await run_graph(graph, None, context=context(), config=config)
 
     assert [o["status"] for o in resumed.output["outcomes"]] == ["converted"] * 4
-    assert_each_converted_once(tmp_path / "workspace", papers)
+    await anyio.to_thread.run_sync(assert_each_converted_once, tmp_path / "workspace", papers)

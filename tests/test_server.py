@@ -33,9 +33,13 @@ from workflows.research.academic_lit_review.paper_processor.testing.loopback imp
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import (
     OpenWebHost,
     Respond,
+    challenge_page,
+    html_page,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.pdfs import (
     paper_text,
+    truncate_pdf,
+    write_encrypted_pdf,
     write_paper_pdf,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.retrieve_service import (
@@ -98,6 +102,89 @@ class Server:
                     {"doi": doi, "title": title, "oa_urls": [f"{self.open_web_url}/{seed}.pdf"]}
                 )
         return papers
+
+    def troubled(self) -> list[tuple[dict, tuple[str, str | None], str | None]]:
+        """A batch mixing papers that convert with every common failure.
+
+        Each entry: the paper, its expected (status, reason), and the reason its first
+        open-access attempt must record (the server has retrieve-academic configured, so a paper
+        whose open-access copy fails goes on to the service, which does not hold it).
+        """
+        seeds = [next(self.seeds) for _ in range(10)]
+        made = {}
+        for seed in seeds:
+            title, paragraphs = paper_text(seed)
+            made[seed] = (title, paragraphs, f"10.5555/server.{seed}")
+
+        def pdf(seed: int, *, first_words: str | None = None, title: str | None = None) -> Path:
+            own_title, paragraphs, doi = made[seed]
+            return write_paper_pdf(
+                self.pdfs / f"{seed}{'-' + first_words if first_words else ''}.pdf",
+                title=title or own_title,
+                authors=["Ada Lovelace"],
+                paragraphs=[first_words, *paragraphs] if first_words else paragraphs,
+                doi=doi if title is None else None,
+            )
+
+        def oa(seed: int, behaviour: Respond | None) -> dict:
+            title, _, doi = made[seed]
+            if behaviour is not None:
+                self.open_web.add(f"/{seed}.pdf", behaviour)
+            return {"doi": doi, "title": title, "oa_urls": [f"{self.open_web_url}/{seed}.pdf"]}
+
+        good, crash, missing, html, wall, cut, locked, wrong, blocked, held = seeds
+        self.retrieve.fail(made[blocked][2], error_code="SOURCE_BLOCKED", error="publisher says no")
+        self.retrieve.hold(made[held][2], pdf(held), ready_after_s=0.3)
+        wrong_title = paper_text(next(self.seeds))[0]
+        return [
+            (oa(good, Respond(body=pdf(good))), ("converted", None), None),
+            (
+                oa(crash, Respond(body=pdf(crash, first_words="CRASH-CONVERTER here"))),
+                ("failed", "conversion_failed"),
+                None,
+            ),
+            (oa(missing, None), ("failed", "job_failed"), "http_error"),  # a 404
+            (
+                oa(
+                    html,
+                    Respond(
+                        body=html_page("Article", "<p>Read it online</p>"),
+                        content_type="application/pdf",
+                    ),
+                ),
+                ("failed", "job_failed"),
+                "html_page",
+            ),
+            (
+                oa(wall, Respond(body=challenge_page(), status=403, content_type="text/html")),
+                ("failed", "job_failed"),
+                "html_challenge",
+            ),
+            (
+                oa(cut, Respond(body=truncate_pdf(pdf(cut), self.pdfs / f"{cut}-cut.pdf", 0.4))),
+                ("failed", "job_failed"),
+                "corrupt_pdf",
+            ),
+            (
+                oa(
+                    locked,
+                    Respond(
+                        body=write_encrypted_pdf(
+                            self.pdfs / f"{locked}-locked.pdf", title=made[locked][0]
+                        )
+                    ),
+                ),
+                ("failed", "job_failed"),
+                "encrypted",
+            ),
+            (
+                oa(wrong, Respond(body=pdf(wrong, title=wrong_title))),
+                ("failed", "job_failed"),
+                "wrong_paper",
+            ),
+            ({"doi": made[blocked][2], "title": made[blocked][0]}, ("failed", "job_failed"), None),
+            ({"doi": made[held][2], "title": made[held][0]}, ("converted", None), None),
+        ]
 
     def conversions(self, papers: list[dict]) -> list[int]:
         store = ArtifactStore(self.workspace)
@@ -409,3 +496,46 @@ async def test_cancelled_run_resumes_on_its_thread_converting_each_paper_once(se
     assert server.conversions(papers) == [1] * 6
     if graph == "lit_review":
         assert [r["doi"] for r in values["corpus"]] == [p["doi"] for p in papers]
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+async def test_ordinary_failures_end_as_outcomes_and_the_run_succeeds(server, graph):
+    """Under the server's rules (no blocking call on its loop) the failure paths run too."""
+    client = langgraph_sdk.get_client(url=server.url)
+    batch = server.troubled()
+    papers = [paper for paper, _, _ in batch]
+    thread_id = (await client.threads.create())["thread_id"]
+    run: dict[str, Any] = {}
+
+    async def remember_run(part: Part) -> None:
+        if part.event == "metadata":
+            run["id"] = part.data["run_id"]
+
+    parts = await _stream(
+        client,
+        thread_id,
+        graph,
+        {"papers": papers},
+        # The faulty converter is the calibrated one, but its worker dies on CRASH-CONVERTER.
+        context={"converter": "faulty", "retrieve_job_timeout_s": 20},
+        on_part=remember_run,
+    )
+
+    assert (await client.runs.get(thread_id, run["id"]))["status"] == "success"
+    assert _final_position(parts, graph) is not None
+    outcomes = (await client.threads.get_state(thread_id))["values"]["outcomes"]
+    assert [o["index"] for o in outcomes] == list(range(len(papers)))
+    assert [(o["status"], o["reason"]) for o in outcomes] == [want for _, want, _ in batch]
+    for outcome, (_, _, first_try) in zip(outcomes, batch, strict=True):
+        if first_try is not None:
+            assert outcome["tried"][0]["reason"] == first_try, outcome["tried"]
+    assert "crashed" in outcomes[1]["message"], outcomes[1]
+    assert "SOURCE_BLOCKED" in outcomes[8]["message"], outcomes[8]
+    # One terminal event per paper, as it happened.
+    terminal = [
+        p.data["index"]
+        for p in parts
+        if p.paper_event and p.data["stage"] in {"converted", "failed"}
+    ]
+    assert sorted(terminal) == list(range(len(papers)))
+    assert "BlockingError" not in server.log.read_text(errors="replace")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from workflows.research.academic_lit_review.paper_processor.graph import graph
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
 
 from .conftest import run_graph
+
+# Under the rules of `langgraph dev`: a blocking call on the event loop fails the test.
+pytestmark = pytest.mark.usefixtures("langgraph_dev_rules")
 
 # The seed measured OA downloads finishing at about 0.5, 1.2, 5 and 8 s; scaled by half here.
 DOWNLOAD_DELAYS_S = [0.25, 0.6, 2.5, 4.0]

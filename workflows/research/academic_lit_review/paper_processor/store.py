@@ -20,10 +20,10 @@ import json
 import os
 import re
 import sqlite3
-import tempfile
 import threading
 import time
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,15 +149,25 @@ class ArtifactStore:
         self._remove_stale_tmp()
 
     # -- life cycle -------------------------------------------------------------------------------
+    @classmethod
+    async def open(cls, workspace: str | os.PathLike[str]) -> ArtifactStore:
+        """The store, opened from async code: folders and index are set up in a worker thread."""
+        return await anyio.to_thread.run_sync(cls, workspace)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    async def aclose(self) -> None:
+        """Close from async code: the last connection's close checkpoints the WAL to disk."""
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.close)
 
     async def __aenter__(self) -> ArtifactStore:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
+        await self.aclose()
 
     def _remove_stale_tmp(self) -> None:
         # Other processes may be writing here right now; only old leftovers of crashes go.
@@ -171,10 +181,11 @@ class ArtifactStore:
 
     # -- temp files ---------------------------------------------------------------------------------
     def temp_path(self, suffix: str) -> Path:
-        """A fresh path under tmp/, on the store's filesystem so it can be renamed into place."""
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=suffix)
-        os.close(fd)
-        return Path(name)
+        """A fresh path under tmp/, on the store's filesystem so it can be renamed into place.
+
+        Only a name: no file is created, so async code may call it on the event loop.
+        """
+        return self.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
 
     # -- reads ------------------------------------------------------------------------------------
     async def lookup(self, key: str) -> Artifacts | None:

@@ -29,6 +29,7 @@ import httpx
 
 from ..context import Context
 from ..errors import SourceFailed
+from ..files import discard
 from ..models import Attempt, Paper, Reason
 from ..store import ArtifactStore
 from .html_fulltext import FullText, extract_fulltext
@@ -208,11 +209,11 @@ class _Search:
                     raise
                 html = await anyio.Path(tmp).read_bytes()
                 links = await anyio.to_thread.run_sync(find_pdf_links, html, downloaded.url)
-                tmp.unlink(missing_ok=True)
+                await discard(tmp)
                 return _Page(downloaded.url, html, links)
             info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            await discard(tmp)
             raise
         return _Pdf(tmp, info, downloaded.url)
 
@@ -224,7 +225,7 @@ class _Search:
                     pdf.info.first_page_text, title=self.paper.title, doi=self.paper.doi
                 ).flag
             except SourceFailed as failed:
-                pdf.tmp.unlink(missing_ok=True)
+                await discard(pdf.tmp)
                 self._attempt(candidate.route, candidate.url, failed, note=candidate.note)
                 return False
         stored = await self.store.put_pdf(

@@ -33,6 +33,7 @@ from tenacity import (
 
 from ..context import Context
 from ..errors import SourceFailed
+from ..files import discard
 from ..models import Reason
 from ..store import ArtifactStore
 from .download import Downloaded, DownloadLimits, download
@@ -167,7 +168,7 @@ class PoliteWeb:
                 raise
             raw = await anyio.Path(downloaded.path).read_bytes()
         finally:
-            tmp.unlink(missing_ok=True)
+            await discard(tmp)
         try:
             return json.loads(raw)
         except ValueError as exc:

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -25,6 +24,7 @@ from ..acquisition.web import PoliteWeb, open_web
 from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
 from ..events import Emit, paper_events
+from ..files import discard
 from ..models import Attempt, Paper, Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..retrieve.gate import ServiceGate
@@ -56,8 +56,8 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     failures: dict[str, dict] = {}
     async with fate_shared(run_key, "acquire") as channel:
         async with AsyncExitStack() as stack:
-            store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
-            stack.callback(store.close)
+            store = await ArtifactStore.open(ctx.workspace)
+            stack.push_async_callback(store.aclose)
             web = await stack.enter_async_context(
                 open_web(ctx, store, exempt_urls=(ctx.retrieve_url,))
             )
@@ -208,7 +208,7 @@ async def _acquire_one(index: int, run: _Run) -> None:
                 )
             )
         except BaseException:
-            Path(result.markdown_path).unlink(missing_ok=True)  # a temp file until marker stores it
+            await discard(result.markdown_path)  # a temp file until marker stores it
             raise
         return
     if not await _submit_to_service(index, key, paper, result.attempts, run, identity):

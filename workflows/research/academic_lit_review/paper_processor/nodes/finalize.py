@@ -40,11 +40,11 @@ async def finalize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             )
         outcomes.append(dict(outcome))
     await anyio.to_thread.run_sync(_read_markdown, outcomes)
-    store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+    store = await ArtifactStore.open(ctx.workspace)
     try:
         await store.record_outcomes(outcomes)
     finally:
-        store.close()
+        await store.aclose()
     converted = sum(o["status"] == "converted" for o in outcomes)
     summary = Summary(
         total=len(outcomes),

@@ -29,6 +29,7 @@ from ..conversion.queue import RelevanceQueue
 from ..conversion.worker import Job
 from ..errors import RunAborted
 from ..events import Emit, paper_events
+from ..files import discard
 from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..state import State
 from ..store import CLAIM_TTL_S, ArtifactStore
@@ -59,7 +60,7 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     run_key = state["run_key"]
     results: dict[str, dict] = {}
     async with fate_shared(run_key, "marker") as channel:
-        store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+        store = await ArtifactStore.open(ctx.workspace)
         try:
             pool, decision = await open_converter_pool(ctx)
             async with pool, channel.marker_inbox as inbox:
@@ -76,7 +77,7 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             # Claims of papers the run never finished (it stopped early, or they never arrived).
             with anyio.CancelScope(shield=True):
                 await store.release_all(run_key)
-            store.close()
+            await store.aclose()
         if channel.failure is not None:
             raise RunAborted(channel.failure)
         channel.consumer_finished()
@@ -109,7 +110,7 @@ async def _claim_then_wait(
 ) -> None:
     if item.kind == "stored" or not await _claim_conversion(item, work):
         if item.kind == "markdown":
-            Path(item.path).unlink(missing_ok=True)  # another run stored this paper meanwhile
+            await discard(item.path)  # another run stored this paper meanwhile
         await _answer_from_store(item, work)
         return
     waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
@@ -181,10 +182,10 @@ async def _convert_claimed(
     try:
         pages, timings["convert_s"] = await _convert_pdf(item, out, place, work, started)
     except ConversionFailed as exc:
-        _record_failed(item, out, exc, work)
+        await _record_failed(item, out, exc, work)
         return False
     except BaseException:
-        out.unlink(missing_ok=True)
+        await discard(out)
         raise
     # Checking, storing and reporting run beside the next conversion: this slot's converter
     # takes the next paper now instead of idling through store round trips.
@@ -204,7 +205,7 @@ async def _finish_converted(
                 if work.decision.mode == "text_layer"
                 else ""
             )
-            _record_failed(
+            await _record_failed(
                 item,
                 out,
                 ConversionFailed(
@@ -220,8 +221,10 @@ async def _finish_converted(
             await work.store.release(item.key, "convert", work.owner)
 
 
-def _record_failed(item: Acquired, out: Path, exc: ConversionFailed, work: _Converting) -> None:
-    out.unlink(missing_ok=True)
+async def _record_failed(
+    item: Acquired, out: Path, exc: ConversionFailed, work: _Converting
+) -> None:
+    await discard(out)
     work.results[str(item.index)] = failure(
         item.index,
         item.key,
@@ -361,8 +364,7 @@ async def _convert_pdf(
             seconds += done.seconds
         await anyio.to_thread.run_sync(_join, parts, out)
     finally:
-        for part in parts:
-            part.unlink(missing_ok=True)
+        await discard(*parts)
     return pages, seconds
 
 

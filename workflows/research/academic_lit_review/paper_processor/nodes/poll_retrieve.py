@@ -25,6 +25,7 @@ from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
 from ..errors import SourceFailed
 from ..events import Emit, paper_events
+from ..files import discard
 from ..models import Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..state import State
@@ -89,8 +90,8 @@ async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, An
                 async for job in inbox:  # acquire sends no jobs without a service
                     raise AssertionError(f"job {job.job_id} without a configured service")
             else:
-                store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
-                stack.callback(store.close)
+                store = await ArtifactStore.open(ctx.workspace)
+                stack.push_async_callback(store.aclose)
                 client = await stack.enter_async_context(open_client(ctx))
                 poller = _Poller(
                     ctx,
@@ -207,7 +208,7 @@ class _Poller:
             if self.ctx.check_right_paper:
                 check_identity(info.first_page_text, title=job.title, doi=job.doi)
         except SourceFailed as exc:
-            tmp.unlink(missing_ok=True)
+            await discard(tmp)
             if _transient(exc) and anyio.current_time() < watch.deadline:
                 # The file is there; the service hiccuped (VPN rotation, 429, restart). Poll the
                 # job again next round and fetch again, until the job's deadline.
@@ -224,7 +225,7 @@ class _Poller:
             await self._record_failure(job, exc.reason, f"file of job {job.job_id}: {exc.detail}")
             return
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            await discard(tmp)
             raise
         url = f"{self.service.base_url}/jobs/{job.job_id}/file"
         stored = await self.store.put_pdf(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import anyio.to_thread
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
@@ -29,7 +28,7 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not isinstance(papers, list):
         raise InvalidInput(f"'papers' must be a list of paper objects, got {type(papers).__name__}")
     emit = paper_events()
-    store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+    store = await ArtifactStore.open(ctx.workspace)
     results: dict[str, dict] = {}
     work: list[int] = []
     first_index_of: dict[str, int] = {}
@@ -70,7 +69,7 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 work.append(index)
                 emit("queued", index=index, key=paper.key())
     finally:
-        store.close()
+        await store.aclose()
     return {"run_key": uuid.uuid4().hex, "work": work, "results": results}
 
 
