@@ -462,6 +462,22 @@ def test_doctor_reports_mode_and_reason(tmp_path: Path, fakes: Fakes) -> None:
     assert last_line(out) == "all checks passed"
 
 
+def test_doctor_says_retrieve_academic_is_not_configured_beside_other_sources(
+    tmp_path: Path, fakes: Fakes
+) -> None:
+    env = _env(
+        PAPER_PROCESSOR_SOURCE_ORDER='["oa_urls", "arxiv"]',
+        PAPER_PROCESSOR_ARXIV_BASE=fakes.web_url,
+    )
+    result = run_cli("doctor", "--workspace", tmp_path / "ws", env=env)
+    assert re.search(rf"^source arxiv: {re.escape(fakes.web_url)} reachable", result.stdout, re.M)
+    assert re.search(
+        r"^source retrieve-academic: not configured \(set PAPER_PROCESSOR_RETRIEVE_URL",
+        result.stdout,
+        re.MULTILINE,
+    ), result.stdout
+
+
 def test_doctor_flags_an_unhealthy_service(tmp_path: Path, fakes: Fakes) -> None:
     fakes.service.healthy = False
     result = run_cli("doctor", "--workspace", tmp_path / "ws", "--retrieve-url", fakes.retrieve_url)

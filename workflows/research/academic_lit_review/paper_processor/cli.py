@@ -967,7 +967,7 @@ def doctor_checks(ctx: Context) -> list[Check]:
             check_workspace(ctx),
             check_backend(ctx),
         ]
-        if not sources:
+        if not ctx.retrieve_url:  # configured, it is one of the probed sources
             checks.append(
                 Check(
                     "source retrieve-academic",
