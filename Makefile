@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m workflows.research.academic_lit_review.paper_processor.demo --out demo-output
+	$(VENV)/bin/paper-processor demo --out demo-output
 
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)

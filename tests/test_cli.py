@@ -504,3 +504,19 @@ def test_run_with_real_marker(tmp_path: Path, fakes: Fakes) -> None:
     markdown = " ".join((tmp_path / "out" / outcome["markdown_file"]).read_text().split())
     for paragraph in paper_text(7)[1]:
         assert paragraph in markdown
+
+
+# -- demo ----------------------------------------------------------------------------------------
+@pytest.mark.marker
+def test_demo_converts_and_every_manifest_path_exists(tmp_path: Path) -> None:
+    env = _env()
+    del env["PAPER_PROCESSOR_CONVERTER"]  # the demo runs the real converter
+    result = run_cli("demo", "--out", tmp_path / "out", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 converted, 2 failed" in result.stdout.splitlines(), result.stdout
+    records = read_manifest(tmp_path / "out")
+    assert [r["status"] for r in records].count("converted") == 4
+    for record in records:
+        for field in ("markdown_path", "markdown_file"):
+            if record.get(field):
+                assert (tmp_path / "out" / record[field]).exists(), (field, record)

@@ -978,6 +978,22 @@ def doctor_checks(ctx: Context) -> list[Check]:
     return checks
 
 
+@main.command("demo")
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the markdown and the manifest go.",
+)
+def demo_command(out_dir: Path) -> int:
+    """Run on generated papers served by loopback fakes: offline, with the real converter."""
+    from .demo import run_demo
+
+    return run_demo(out_dir)
+
+
 @main.command("config")
 def config_command() -> int:
     """Show every setting with its environment variable and the value in effect here."""

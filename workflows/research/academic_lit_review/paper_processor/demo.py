@@ -1,18 +1,20 @@
 """`make demo`: the paper processor end to end, fully offline.
 
-    python -m workflows.research.academic_lit_review.paper_processor.demo --out demo-output
+    paper-processor demo --out demo-output
 
 Six generated papers are served from loopback fakes (real HTTP servers on 127.0.0.1): three
 open-access PDFs that arrive at different times, a "PDF" link that answers with an HTML landing
 page, a link that is 404, and a paper with no open-access copy that only retrieve-academic holds.
 The command line's `run` converts them with the real marker converter into a fresh workspace
-(so the demo always does real work), and writes the markdown and the manifest to --out.
+inside --out (so the demo always does real work, and the manifest's paths stay valid), and writes
+the markdown and the manifest to --out. Needs no extras: the fakes ship with the package.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -89,18 +91,16 @@ def stage_papers(
     return papers
 
 
-@click.command()
-@click.option(
-    "--out",
-    "out_dir",
-    default="demo-output",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the markdown goes.",
-)
-def demo(out_dir: Path) -> None:
-    """Run the paper processor on generated papers served by loopback fakes."""
+# The demo's own workspace, inside --out: emptied at the start so the demo always does real work,
+# kept afterwards so every markdown_path in the manifest exists.
+WORKSPACE_NAME = ".demo-workspace"
+
+
+def run_demo(out_dir: Path) -> int:
+    """Run the paper processor on generated papers served by loopback fakes; the exit code."""
     out_dir = out_dir.resolve()
+    workspace = out_dir / WORKSPACE_NAME
+    shutil.rmtree(workspace, ignore_errors=True)
     # The fakes live on 127.0.0.1, which the downloader refuses unless told otherwise.
     os.environ["PAPER_PROCESSOR_ALLOW_PRIVATE_HOSTS"] = "1"
     os.environ.setdefault("PAPER_PROCESSOR_RETRIEVE_POLL_INTERVAL_S", "0.5")
@@ -120,7 +120,7 @@ def demo(out_dir: Path) -> None:
                     "--out",
                     str(out_dir),
                     "--workspace",
-                    str(folder / "workspace"),
+                    str(workspace),
                     "--retrieve-url",
                     retrieve_url,
                 ],
@@ -133,7 +133,21 @@ def demo(out_dir: Path) -> None:
         for name in written:
             click.echo(f"  {name}")
         click.echo(f"demo: one line per paper in {out_dir / 'manifest.jsonl'}")
-    sys.exit(code)
+    return code
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the markdown goes.",
+)
+def demo(out_dir: Path) -> None:
+    """Run the paper processor on generated papers served by loopback fakes."""
+    sys.exit(run_demo(out_dir))
 
 
 if __name__ == "__main__":
