@@ -15,14 +15,17 @@ import asyncio
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -250,9 +253,35 @@ def run_papers(options: RunOptions) -> int:
         reporter.close()
         _print_error(f"run failed: {exc}; run the same command with --resume to retry it")
         return EXIT_FAILED
+    finally:
+        _stop_local_services()
     manifest = write_outputs(out_dir, outcomes)
     reporter.finish(outcomes, summary, out_dir=out_dir, manifest=manifest)
     return EXIT_OK
+
+
+def _stop_local_services() -> None:
+    """Stop what the run started that outlives it (a local Ray cluster), however it ended.
+
+    Ctrl-C is ignored meanwhile (a few seconds at most): a second one must not leave half of
+    it running.
+    """
+    from .conversion.backend import stop_local_services
+
+    with _sigint_ignored():
+        stop_local_services()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change signal handlers (the demo runs elsewhere too)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _context(**explicit: Any) -> Context:
