@@ -358,7 +358,13 @@ def _stop_all(handles: list[Any]) -> None:
 
 # Ray advertises a node's external address even when told 127.0.0.1; this keeps every address on
 # loopback (what Ray itself does on macOS and Windows). Needed by `ray start` and by the driver.
-LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+# Authentication off on both sides, explicitly: `ray start` otherwise turns it on whenever a
+# ~/.ray/auth_token exists (a local `ray.init()` writes one), and the driver sends no token.
+LOOPBACK_ENV = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled",
+}
 
 
 def use_loopback_in_this_process() -> None:

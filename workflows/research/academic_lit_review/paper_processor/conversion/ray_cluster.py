@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import secrets
 import sys
 import threading
 from concurrent.futures import Future
@@ -106,6 +107,7 @@ def _start_local_cluster() -> None:
     ray = import_ray()
     # A user's explicit choice stands; unset, a run reports nothing anywhere.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    _authenticate_without_a_token_file()
     started: Future[Any] = Future()
     release = threading.Event()
 
@@ -124,6 +126,23 @@ def _start_local_cluster() -> None:
     _local_owner_release = release
     # Registered after ray.init registered its own shutdown: atexit runs this one first.
     atexit.register(stop_local_cluster)
+
+
+def _authenticate_without_a_token_file() -> None:
+    """Give the local cluster a token of this process's own unless the user configured one.
+
+    Ray turns token authentication on for a local cluster and, finding no token, writes one to
+    ~/.ray/auth_token. That file outlives the run and changes the machine: every later
+    `ray start` turns authentication on with it, and drivers that send no token can no longer
+    attach. A token in this process's environment (Ray's processes inherit it) protects the
+    cluster just as well and goes with the process.
+    """
+    configured = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
+    if any(os.environ.get(name) for name in configured):
+        return
+    if (Path.home() / ".ray" / "auth_token").exists():
+        return  # the user's own token: Ray uses it and writes nothing
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)  # what Ray would generate
 
 
 def stop_local_cluster() -> None:
