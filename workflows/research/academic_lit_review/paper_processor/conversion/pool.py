@@ -16,6 +16,7 @@ behind one that killed its worker never started, and goes to another worker.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -87,6 +88,10 @@ class _Worker:
             pass_fds=[child_sock.fileno()],
             env=env,
             stdin=subprocess.DEVNULL,
+            # A process group of its own: a terminal's Ctrl-C reaches only the parent, which
+            # stops the workers (one still importing would print a KeyboardInterrupt traceback),
+            # and a kill reaches whatever the worker started.
+            process_group=0,
         )
         child_sock.close()
         conn = Connection(parent_sock.detach())
@@ -115,9 +120,13 @@ class _Worker:
             return True  # `receive` says what happened
 
     def kill(self) -> None:
-        """Blocking: stop the process now and reap it."""
-        if self.process.poll() is None:
-            self.process.kill()
+        """Blocking: stop the process and whatever it started now, and reap it."""
+        try:
+            # Its group (the id is its pid): the worker and any process it started. Linux hands
+            # out pids cyclically, so the id cannot name another group moments after it exited.
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # gone, and nothing it started is left
         self.process.wait(10)
         self.conn.close()
 

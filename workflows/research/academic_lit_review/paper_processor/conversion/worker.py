@@ -144,9 +144,9 @@ def build_converter(spec: WorkerSpec) -> MarkerConverter | CalibratedConverter:
 def worker_main(conn: Connection) -> None:
     """Serve conversion jobs over `conn` until the parent closes it.
 
-    The parent owns the worker's life: Ctrl-C in a terminal reaches the whole process group, but
-    only the parent acts on it, and a closed channel (the parent stopped or died) ends the worker
-    quietly at any point.
+    The parent owns the worker's life: the worker runs in a process group of its own, so Ctrl-C
+    in a terminal reaches only the parent (and is ignored here should the group be signalled),
+    and a closed channel (the parent stopped or died) ends the worker quietly at any point.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
