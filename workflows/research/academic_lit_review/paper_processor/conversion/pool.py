@@ -16,7 +16,6 @@ behind one that killed its worker never started, and goes to another worker.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +35,13 @@ from .places import PlacePool
 from .worker import Done, Failed, Job, WorkerSpec
 
 _WORKER_MODULE = "workflows.research.academic_lit_review.paper_processor.conversion.worker"
+# The worker's first statement ignores Ctrl-C, before the package is imported: a terminal sends
+# it to the whole process group, only the parent acts on it (it stops the workers), and a worker
+# still importing would die of it with a KeyboardInterrupt traceback on the user's terminal.
+_WORKER_COMMAND = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    f"from {_WORKER_MODULE} import serve_channel; serve_channel(int(sys.argv[1]))"
+)
 # The folder holding `workflows/`, so the worker imports this very copy of the package.
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[5])
 # How long before a document's expected end its worker's place is offered to the next one.
@@ -71,7 +77,7 @@ class _Worker:
 
     @classmethod
     def spawn(cls, spec: WorkerSpec) -> _Worker:
-        """Start `python -m ...conversion.worker FD` and hand it the spec.
+        """Start a Python running `conversion.worker.serve_channel(FD)` and hand it the spec.
 
         A fresh interpreter (not multiprocessing's spawn) so the caller's `__main__` is never
         re-imported in the worker, and marker's own prints cannot corrupt the channel.
@@ -84,14 +90,10 @@ class _Worker:
             ),
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", _WORKER_MODULE, str(child_sock.fileno())],
+            [sys.executable, "-c", _WORKER_COMMAND, str(child_sock.fileno())],
             pass_fds=[child_sock.fileno()],
             env=env,
             stdin=subprocess.DEVNULL,
-            # A process group of its own: a terminal's Ctrl-C reaches only the parent, which
-            # stops the workers (one still importing would print a KeyboardInterrupt traceback),
-            # and a kill reaches whatever the worker started.
-            process_group=0,
         )
         child_sock.close()
         conn = Connection(parent_sock.detach())
@@ -120,13 +122,9 @@ class _Worker:
             return True  # `receive` says what happened
 
     def kill(self) -> None:
-        """Blocking: stop the process and whatever it started now, and reap it."""
-        try:
-            # Its group (the id is its pid): the worker and any process it started. Linux hands
-            # out pids cyclically, so the id cannot name another group moments after it exited.
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # gone, and nothing it started is left
+        """Blocking: stop the process now and reap it."""
+        if self.process.poll() is None:
+            self.process.kill()
         self.process.wait(10)
         self.conn.close()
 

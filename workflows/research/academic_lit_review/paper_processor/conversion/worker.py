@@ -144,9 +144,9 @@ def build_converter(spec: WorkerSpec) -> MarkerConverter | CalibratedConverter:
 def worker_main(conn: Connection) -> None:
     """Serve conversion jobs over `conn` until the parent closes it.
 
-    The parent owns the worker's life: the worker runs in a process group of its own, so Ctrl-C
-    in a terminal reaches only the parent (and is ignored here should the group be signalled),
-    and a closed channel (the parent stopped or died) ends the worker quietly at any point.
+    The parent owns the worker's life: Ctrl-C in a terminal reaches the whole process group, but
+    only the parent acts on it, and a closed channel (the parent stopped or died) ends the worker
+    quietly at any point.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -183,10 +183,9 @@ def _short(exc: BaseException) -> str:
     return last[:500]
 
 
-if __name__ == "__main__":
-    import sys
+def serve_channel(fd: int) -> None:
+    """The worker process's entry point (pool._Worker.spawn): serve jobs on the socket `fd`.
 
-    # Run the package's copy of this module, so pickled results name its classes, not __main__'s.
-    from workflows.research.academic_lit_review.paper_processor.conversion import worker
-
-    worker.worker_main(Connection(int(sys.argv[1])))
+    Imported, not run as `__main__`, so pickled results name this module's classes.
+    """
+    worker_main(Connection(fd))
