@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -109,6 +110,14 @@ class ProcessWatch:
         candidates = set(self.seen) | self._members() | _ray_session_processes(self.session)
         return sorted((p for p in candidates if _alive(p)), key=lambda p: p.pid)
 
+    def kill_leftovers(self) -> None:
+        """After a failed check: end what the command left, so it burdens no later test."""
+        for process in self.leftovers():
+            try:
+                process.kill()  # psutil checks first that the pid was not reused
+            except psutil.Error:
+                pass
+
     def wait_until_nothing_is_left(self) -> list[str]:
         """Empty once nothing is left (within LEFTOVER_WINDOW_S); else what is left, described."""
         deadline = time.monotonic() + LEFTOVER_WINDOW_S
@@ -122,7 +131,8 @@ def _ray_session_processes(driver_pid: int) -> set[psutil.Process]:
 
     Ray names a session directory after the driver's pid; its processes keep their logs there.
     """
-    roots = [d + os.sep for d in glob.glob(f"/tmp/ray/session_*_{driver_pid}")]
+    temp = os.environ.get("RAY_TMPDIR", "/tmp")  # where Ray puts its sessions on Linux
+    roots = [d + os.sep for d in glob.glob(f"{temp}/ray/session_*_{driver_pid}")]
     found: set[psutil.Process] = set()
     if not roots:
         return found
@@ -169,7 +179,28 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_cli(tmp_path: Path, papers: list[dict], backend: str, **env: str) -> subprocess.Popen:
+@pytest.fixture
+def start_cli(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen, ProcessWatch]]]:
+    """`start_cli(papers, backend, **env)`: the command, started and watched. Afterwards it is
+    killed, with whatever it left running (only a failed check leaves something)."""
+    started: list[tuple[subprocess.Popen, ProcessWatch]] = []
+
+    def start(
+        papers: list[dict], backend: str, **env: str
+    ) -> tuple[subprocess.Popen, ProcessWatch]:
+        process = _start(tmp_path, papers, backend, **env)
+        started.append((process, ProcessWatch(process)))
+        return started[-1]
+
+    yield start
+    for process, watch in started:
+        process.kill()
+        process.wait()
+        watch.stop()
+        watch.kill_leftovers()
+
+
+def _start(tmp_path: Path, papers: list[dict], backend: str, **env: str) -> subprocess.Popen:
     papers_file = write_json(tmp_path / "papers.json", papers)
     command = [sys.executable, "-m", _CLI, "run", str(papers_file), "--json"]
     command += ["--out", str(tmp_path / "out"), "--workspace", str(tmp_path / "ws")]
@@ -214,15 +245,12 @@ def _assert_started_what_it_should(watch: ProcessWatch, backend: str, tmp_path: 
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_finished_run_leaves_nothing_running(tmp_path: Path, fakes: Fakes, backend: str) -> None:
-    papers = [fakes.open_access(seed) for seed in range(3)]
-    process = start_cli(tmp_path, papers, backend)
-    watch = ProcessWatch(process)
-    try:
-        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
-    finally:
-        process.kill()
-        watch.stop()
+def test_a_finished_run_leaves_nothing_running(
+    tmp_path: Path, fakes: Fakes, start_cli, backend: str
+) -> None:
+    process, watch = start_cli([fakes.open_access(seed) for seed in range(3)], backend)
+    stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+    watch.stop()
     assert process.returncode == 0, stderr
     summary = json.loads(stdout.splitlines()[-1])
     assert (summary["converted"], summary["failed"]) == (3, 0)
@@ -232,21 +260,17 @@ def test_a_finished_run_leaves_nothing_running(tmp_path: Path, fakes: Fakes, bac
 
 @pytest.mark.parametrize(("backend", "how"), INTERRUPTS)
 def test_an_interrupted_run_leaves_nothing_running(
-    tmp_path: Path, fakes: Fakes, backend: str, how: str
+    tmp_path: Path, fakes: Fakes, start_cli, backend: str, how: str
 ) -> None:
     papers = [fakes.open_access(1), fakes.open_access(2, delay_s=120)]  # the second never comes
-    process = start_cli(tmp_path, papers, backend)
-    watch = ProcessWatch(process)
-    try:
-        lines = _Lines(process)
-        # Converters are up and the run is mid-way: one paper done, one downloading.
-        lines.wait_for(lambda line: '"converted"' in line, timeout_s=RUN_TIMEOUT_S)
-        _interrupt(process.pid, how)
-        process.wait(timeout=60)
-        stderr = process.stderr.read() if process.stderr else ""
-    finally:
-        process.kill()
-        watch.stop()
+    process, watch = start_cli(papers, backend)
+    lines = _Lines(process)
+    # Converters are up and the run is mid-way: one paper done, one downloading.
+    lines.wait_for(lambda line: '"converted"' in line, timeout_s=RUN_TIMEOUT_S)
+    _interrupt(process.pid, how)
+    process.wait(timeout=60)
+    stderr = process.stderr.read() if process.stderr else ""
+    watch.stop()
     assert process.returncode == 130, stderr
     assert "--resume" in stderr and "Traceback" not in stderr
     _assert_started_what_it_should(watch, backend, tmp_path)
@@ -254,23 +278,18 @@ def test_an_interrupted_run_leaves_nothing_running(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_failing_run_leaves_nothing_running(tmp_path: Path, fakes: Fakes, backend: str) -> None:
+def test_a_failing_run_leaves_nothing_running(fakes: Fakes, start_cli, backend: str) -> None:
     # Full marker forced with its inference server down: the run fails once the mode is decided,
     # on the Ray backend where the converters run, so after the local cluster has started.
-    process = start_cli(
-        tmp_path,
+    process, watch = start_cli(
         [fakes.open_access(1)],
         backend,
         PAPER_PROCESSOR_CONVERTER="marker",
         PAPER_PROCESSOR_MARKER_MODE="full",
         PAPER_PROCESSOR_INFERENCE_URL=f"http://127.0.0.1:{_closed_port()}",
     )
-    watch = ProcessWatch(process)
-    try:
-        _stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
-    finally:
-        process.kill()
-        watch.stop()
+    _stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+    watch.stop()
     assert process.returncode == 2, stderr
     assert "models cannot run" in stderr and "Traceback" not in stderr
     if backend == "ray":

@@ -98,10 +98,11 @@ def _start_local_cluster() -> None:
     """Blocking: start a lean local cluster from a thread that lives as long as the cluster.
 
     Ray starts the raylet, the monitors and the API server with PR_SET_PDEATHSIG, which fires
-    when the THREAD that started them ends, not the process: started from a pool thread (anyio
-    ends an idle one after 10 s, asyncio.run ends them all), the raylet was killed under a live
-    driver and its agents were orphaned. The owner thread waits until `stop_local_cluster` has
-    stopped the cluster; it is a daemon, so it never holds up the interpreter's exit.
+    when the THREAD that started them ends, not the process: started from an anyio worker
+    thread (ended after 10 s idle, and when the run's event loop ends), the raylet was killed
+    under a live driver and its agents were orphaned. The owner thread waits until
+    `stop_local_cluster` has stopped the cluster; a daemon, it never holds up the interpreter's
+    exit.
     """
     global _local_session_dir, _local_owner_release
     ray = import_ray()
