@@ -15,14 +15,17 @@ import asyncio
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -228,16 +231,17 @@ def run_papers(options: RunOptions) -> int:
     workspace = _make_dir(Path(ctx.workspace).expanduser(), "workspace")
     reporter = _reporter(json_events=options.json_events, total=len(papers))
     try:
-        outcomes, summary = asyncio.run(
-            _run_graph(
-                papers,
-                ctx,
-                workspace=workspace,
-                out_dir=out_dir,
-                resume=options.resume,
-                reporter=reporter,
+        with _terminate_as_interrupt():
+            outcomes, summary = asyncio.run(
+                _run_graph(
+                    papers,
+                    ctx,
+                    workspace=workspace,
+                    out_dir=out_dir,
+                    resume=options.resume,
+                    reporter=reporter,
+                )
             )
-        )
     except KeyboardInterrupt:
         reporter.close()
         _notice("interrupted; run the same command with --resume to continue")
@@ -250,9 +254,58 @@ def run_papers(options: RunOptions) -> int:
         reporter.close()
         _print_error(f"run failed: {exc}; run the same command with --resume to retry it")
         return EXIT_FAILED
+    finally:
+        _stop_local_services()
     manifest = write_outputs(out_dir, outcomes)
     reporter.finish(outcomes, summary, out_dir=out_dir, manifest=manifest)
     return EXIT_OK
+
+
+def _stop_local_services() -> None:
+    """Stop what the run started that outlives it (a local Ray cluster), however it ended.
+
+    Ctrl-C and SIGTERM are ignored meanwhile (a few seconds at most): a second one must not
+    leave half of it running.
+    """
+    from .conversion.backend import stop_local_services
+
+    with _interrupts_ignored():
+        stop_local_services()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (kill, timeout, a process manager) ends the run as Ctrl-C does: cancelled, its
+    processes stopped, resumable. Python's default would end it at once, leaving them running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, frame: Any) -> None:
+        on_sigint = signal.getsignal(signal.SIGINT)  # asyncio.run's, while it runs
+        if callable(on_sigint):
+            on_sigint(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change signal handlers
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _context(**explicit: Any) -> Context:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -80,3 +81,15 @@ async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecisio
             max_docs_per_worker=ctx.max_docs_per_worker,
         )
     return pool, decision
+
+
+def stop_local_services() -> None:
+    """Blocking: stop what conversion started in this process that outlives a run.
+
+    That is the local Ray cluster the ray backend starts when given no address (it serves every
+    run of the process); converter pools stop their own workers and actors when they close.
+    Imports nothing: a process that never used Ray has nothing to stop.
+    """
+    ray_cluster = sys.modules.get(f"{__package__}.ray_cluster")
+    if ray_cluster is not None:
+        ray_cluster.stop_local_cluster()

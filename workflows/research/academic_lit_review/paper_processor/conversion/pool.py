@@ -35,6 +35,13 @@ from .places import PlacePool
 from .worker import Done, Failed, Job, WorkerSpec
 
 _WORKER_MODULE = "workflows.research.academic_lit_review.paper_processor.conversion.worker"
+# The worker's first statement ignores Ctrl-C, before the package is imported: a terminal sends
+# it to the whole process group, only the parent acts on it (it stops the workers), and a worker
+# still importing would die of it with a KeyboardInterrupt traceback on the user's terminal.
+_WORKER_COMMAND = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    f"from {_WORKER_MODULE} import serve_channel; serve_channel(int(sys.argv[1]))"
+)
 # The folder holding `workflows/`, so the worker imports this very copy of the package.
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[5])
 # How long before a document's expected end its worker's place is offered to the next one.
@@ -70,7 +77,7 @@ class _Worker:
 
     @classmethod
     def spawn(cls, spec: WorkerSpec) -> _Worker:
-        """Start `python -m ...conversion.worker FD` and hand it the spec.
+        """Start a Python running `conversion.worker.serve_channel(FD)` and hand it the spec.
 
         A fresh interpreter (not multiprocessing's spawn) so the caller's `__main__` is never
         re-imported in the worker, and marker's own prints cannot corrupt the channel.
@@ -83,7 +90,7 @@ class _Worker:
             ),
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", _WORKER_MODULE, str(child_sock.fileno())],
+            [sys.executable, "-c", _WORKER_COMMAND, str(child_sock.fileno())],
             pass_fds=[child_sock.fileno()],
             env=env,
             stdin=subprocess.DEVNULL,

@@ -30,7 +30,6 @@ backend is used.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import signal
@@ -38,7 +37,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -56,71 +54,10 @@ from ..models import Reason
 from .mode import ModeDecision, decide_mode
 from .places import PlacePool
 from .pool import _PROJECT_ROOT, ConversionFailed
+from .ray_cluster import NAMESPACE, connect, import_ray
 from .worker import Done, Failed, Job, WorkerSpec, _short, build_converter
 
-NAMESPACE = "paper-processor"
 ACTOR_PREFIX = "converter-"
-_init_lock = threading.Lock()
-
-
-def _ray():
-    try:
-        import ray
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ConfigurationError(
-            "conversion_backend=ray needs Ray: pip install -e '.[ray]'"
-        ) from exc
-    return ray
-
-
-def connect(address: str | None) -> None:
-    """Blocking: connect this process to the Ray cluster once (a local one if no address).
-
-    Several runs in one process (a LangGraph server) share the connection; it is never shut
-    down here, because another run may still hold actors. `address=None` honours RAY_ADDRESS and
-    otherwise starts a local single-node cluster inside this process.
-    """
-    ray = _ray()
-    with _init_lock:
-        if ray.is_initialized():
-            return
-        # ray.init runs in a worker thread (it blocks); it then says it set no SIGTERM handler.
-        logging.getLogger("ray._private.worker").addFilter(_NoSigtermNotice())
-        try:
-            ray.init(
-                address=address,
-                namespace=NAMESPACE,
-                # Actors' prints (marker's progress bars) must not reach the CLI's stdout.
-                log_to_driver=False,
-                logging_level="WARNING",
-                configure_logging=True,
-            )
-        except Exception as exc:
-            raise ConfigurationError(
-                f"cannot connect to the Ray cluster at {address or 'a new local cluster'}: {exc}"
-            ) from exc
-        _errors_to_stderr()
-
-
-class _NoSigtermNotice(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "SIGTERM handler is not set" not in record.getMessage()
-
-
-def _errors_to_stderr() -> None:
-    """Ray prints cluster error notices ("(raylet) A worker died...") on the driver's STDOUT,
-    whatever log_to_driver says; the CLI's stdout is JSON lines, so send them to stderr."""
-    from ray._private import worker as ray_worker
-
-    original = getattr(ray_worker, "print_to_stdstream", None)
-    if original is None or getattr(original, "_to_stderr", False):
-        return
-
-    def to_stderr(data: dict, *args: Any, **kwargs: Any) -> None:
-        original({**data, "is_err": True}, *args, **kwargs)
-
-    to_stderr._to_stderr = True  # type: ignore[attr-defined]
-    ray_worker.print_to_stdstream = to_stderr
 
 
 def actor_runtime_env(spec: WorkerSpec) -> dict[str, Any]:
@@ -180,7 +117,7 @@ async def decide_mode_on_cluster(
     """Decide marker's mode where the converters will run (a GPU node), not on the driver."""
     # Importing ray, connecting and submitting block (file I/O, RPCs): never on the event loop.
     await anyio.to_thread.run_sync(connect, address)
-    ray = _ray()
+    ray = import_ray()
 
     def submit() -> Any:
         probe = ray.remote(_probe_mode).options(
@@ -253,7 +190,7 @@ class RayConverterPool(PlacePool[_Actor]):
     async def __aenter__(self) -> RayConverterPool:
         # Importing ray and connecting block (file I/O, RPCs): never on the event loop.
         await anyio.to_thread.run_sync(connect, self._address)
-        ray = _ray()
+        ray = import_ray()
         self._actor_class = ray.remote(ConverterActor)
         self._actor_options = dict(
             namespace=NAMESPACE,
@@ -288,7 +225,7 @@ class RayConverterPool(PlacePool[_Actor]):
             raise
 
     async def _start_actor(self) -> None:
-        ray = _ray()
+        ray = import_ray()
         await anyio.lowlevel.checkpoint()  # a cancelled pool starts no more actors
         # Named, so operators (and tests) can find them: ray.util.list_named_actors(True).
         name = f"{ACTOR_PREFIX}{uuid.uuid4().hex[:12]}"
@@ -338,7 +275,7 @@ class RayConverterPool(PlacePool[_Actor]):
     async def _convert_on(
         self, actor: _Actor, job: Job, on_start: Callable[[], None] | None
     ) -> Done:
-        ray = _ray()
+        ray = import_ray()
         if on_start is not None:
             on_start()
         for attempt in (1, 2):
@@ -392,7 +329,7 @@ def _cause(exc: BaseException) -> str:
 
 
 def _kill(handle: Any) -> None:
-    ray = _ray()
+    ray = import_ray()
     try:
         ray.kill(handle, no_restart=True)
     except Exception:  # noqa: BLE001 - already dead, or the cluster is gone
@@ -401,7 +338,7 @@ def _kill(handle: Any) -> None:
 
 def _stop_all(handles: list[Any]) -> None:
     """Blocking: let each actor close its converter (a few seconds at most), then kill it."""
-    ray = _ray()
+    ray = import_ray()
     refs = []
     for handle in handles:
         try:
@@ -421,7 +358,13 @@ def _stop_all(handles: list[Any]) -> None:
 
 # Ray advertises a node's external address even when told 127.0.0.1; this keeps every address on
 # loopback (what Ray itself does on macOS and Windows). Needed by `ray start` and by the driver.
-LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+# Authentication off on both sides, explicitly: `ray start` otherwise turns it on whenever a
+# ~/.ray/auth_token exists (a local `ray.init()` writes one), and the driver sends no token.
+LOOPBACK_ENV = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled",
+}
 
 
 def use_loopback_in_this_process() -> None:
@@ -498,7 +441,7 @@ class LoopbackRayCluster:
 
     def stop(self) -> None:
 
-        ray = _ray()
+        ray = import_ray()
         if ray.is_initialized():
             ray.shutdown()
         if self._pgid is not None:

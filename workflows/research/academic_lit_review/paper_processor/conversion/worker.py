@@ -183,10 +183,9 @@ def _short(exc: BaseException) -> str:
     return last[:500]
 
 
-if __name__ == "__main__":
-    import sys
+def serve_channel(fd: int) -> None:
+    """The worker process's entry point (pool._Worker.spawn): serve jobs on the socket `fd`.
 
-    # Run the package's copy of this module, so pickled results name its classes, not __main__'s.
-    from workflows.research.academic_lit_review.paper_processor.conversion import worker
-
-    worker.worker_main(Connection(int(sys.argv[1])))
+    Imported, not run as `__main__`, so pickled results name this module's classes.
+    """
+    worker_main(Connection(fd))
