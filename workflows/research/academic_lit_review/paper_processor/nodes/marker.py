@@ -231,6 +231,7 @@ def _record_failed(item: Acquired, out: Path, exc: ConversionFailed, work: _Conv
         doi=item.doi,
         title=item.title,
         tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
+        format=item.format,
     )
     work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
 
@@ -279,6 +280,7 @@ async def _store_converted(
         status="converted",
         source=item.source,
         source_url=item.source_url,
+        format=item.format,
         pages=pages,
         converter=converter,
         mode=mode,
@@ -294,6 +296,7 @@ async def _store_converted(
         index=item.index,
         key=item.key,
         pages=pages,
+        format=item.format,
         converter=converter,
         seconds=round(seconds, 4) if seconds is not None else None,
     )
@@ -308,7 +311,8 @@ def _has_words(path: Path) -> bool:
 
 
 async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
-    """Full text that arrived as HTML is markdown already: stored as it is, nothing converted."""
+    """Full text that arrived as HTML or EPUB is markdown already (acquisition converted it, in
+    a worker thread, with no model): stored as it is."""
     item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     await _store_converted(
@@ -316,8 +320,8 @@ async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
         Path(item.path),
         work,
         timings=timings,
-        pages=None,
-        converter="html",
+        pages=item.pages,  # EPUB: its spine documents, the unit a per-page measure uses
+        converter=item.converter or "html",
         mode=None,
         mode_reason=None,
     )
