@@ -13,8 +13,8 @@ from workflows.research.academic_lit_review.paper_processor.conversion.queue imp
 from workflows.research.academic_lit_review.paper_processor.errors import SourceFailed
 from workflows.research.academic_lit_review.paper_processor.models import Paper, normalize_doi
 from workflows.research.academic_lit_review.paper_processor.store import safe_stem
-from workflows.research.academic_lit_review.paper_processor.testing.openweb import challenge_page
 from workflows.research.academic_lit_review.paper_processor.testing.faults import epub_bytes
+from workflows.research.academic_lit_review.paper_processor.testing.openweb import challenge_page
 
 
 @pytest.mark.parametrize(

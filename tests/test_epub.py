@@ -1,0 +1,359 @@
+"""EPUB in, markdown out: real EPUBs from ../shared/data/epub, generated ones for the edge cases,
+and the real graph taking EPUBs from an open-access host and from retrieve-academic.
+
+The corpus checks measure against the EPUB itself, not against stored answers: the entries of
+its own table of contents must come out as markdown headings (recall >= 0.95), and the words of
+the XHTML body text of its spine documents must be in the markdown (>= 0.98).
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import struct
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+from bs4 import BeautifulSoup
+
+from workflows.research.academic_lit_review.paper_processor.acquisition.epub_package import (
+    open_epub,
+)
+from workflows.research.academic_lit_review.paper_processor.conversion.epub import (
+    CONVERTER_NAME,
+    convert_epub,
+)
+from workflows.research.academic_lit_review.paper_processor.conversion.epub_nav import read_toc
+from workflows.research.academic_lit_review.paper_processor.errors import SourceFailed
+from workflows.research.academic_lit_review.paper_processor.graph import graph
+from workflows.research.academic_lit_review.paper_processor.testing.epubs import (
+    Chapter,
+    EpubOptions,
+    SpineImage,
+    build_epub,
+    paper_epub,
+)
+from workflows.research.academic_lit_review.paper_processor.testing.openweb import (
+    Respond,
+    html_page,
+)
+
+from .conftest import SHARED_DATA, run_graph
+
+EPUB_DIR = SHARED_DATA / "epub"
+CORPUS = sorted(p.name for p in EPUB_DIR.glob("*.epub")) if EPUB_DIR.is_dir() else []
+CAP = 512 << 20
+MiB = 1 << 20
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def norm(text: str) -> str:
+    return " ".join(words(text))
+
+
+def markdown_headings(md: str) -> list[str]:
+    return [norm(line.lstrip("#")) for line in md.splitlines() if re.match(r"^#{1,6}\s+\S", line)]
+
+
+def body_text(xhtml: bytes) -> str:
+    """What a reader sees of a content document: its body, less scripts, styles, navigation
+    lists and hidden elements. An independent extraction, not the converter's."""
+    soup = BeautifulSoup(xhtml, "html.parser")
+    body = soup.body or soup
+    for tag in body.find_all(["script", "style", "nav"]):
+        tag.decompose()
+    for tag in body.find_all(hidden=True):
+        tag.decompose()
+    return body.get_text(" ")
+
+
+def convert(data: bytes, tmp_path: Path, *, cap: int = CAP):
+    path = tmp_path / "book.epub"
+    path.write_bytes(data)
+    return convert_epub(path, max_unpacked_bytes=cap)
+
+
+def reason_of(data: bytes, tmp_path: Path, *, cap: int = CAP) -> str:
+    with pytest.raises(SourceFailed) as failed:
+        convert(data, tmp_path, cap=cap)
+    return failed.value.reason.value
+
+
+# --- the corpus -------------------------------------------------------------------------------
+@pytest.mark.skipif(not CORPUS, reason=f"no EPUB corpus at {EPUB_DIR} (../shared/data/epub)")
+@pytest.mark.parametrize("name", CORPUS or ["none"])
+def test_corpus_epub_keeps_its_table_of_contents_and_its_words(name):
+    path = EPUB_DIR / name
+    started = time.perf_counter()
+    book = convert_epub(path, max_unpacked_bytes=CAP)
+    seconds = time.perf_counter() - started
+    md = book.markdown
+    with open_epub(path, max_unpacked_bytes=CAP) as archive:
+        package = archive.package()
+        toc = read_toc(archive, package)
+        need = collections.Counter()
+        for document in book.documents:
+            need.update(words(body_text(archive.read(document.path))))
+    gold = [norm(e.label) for e in toc if e.path and e.path != package.nav_path and norm(e.label)]
+    heads = markdown_headings(md)
+    found = [g for g in gold if any(g in h or (len(h) > 8 and h in g) for h in heads)]
+    have = collections.Counter(words(md))
+    coverage = sum(min(c, have[w]) for w, c in need.items()) / sum(need.values())
+    assert gold, "the EPUB has a table of contents"
+    assert len(found) / len(gold) >= 0.95, sorted(set(gold) - set(found))[:10]
+    assert coverage >= 0.98, coverage
+    assert book.title and len(book.documents) >= 1
+    assert seconds < 30
+
+
+@pytest.mark.skipif(not CORPUS, reason=f"no EPUB corpus at {EPUB_DIR} (../shared/data/epub)")
+def test_corpus_notes_become_footnotes_and_mathml_latex():
+    poem = convert_epub(EPUB_DIR / "pandoc-wasteland.epub", max_unpacked_bytes=CAP).markdown
+    refs = set(re.findall(r"\[\^(\d+)\](?!:)", poem))
+    defined = set(re.findall(r"^\[\^(\d+)\]:", poem, re.MULTILINE))
+    assert refs and refs == defined  # every reference has its note, every note a reference
+    features = convert_epub(EPUB_DIR / "pandoc-features.epub", max_unpacked_bytes=CAP).markdown
+    assert "\\frac{" in features and "\\sqrt{" in features and "$$" in features
+    assert "<math" not in features and "<mi>" not in features
+
+
+# --- generated EPUBs: structure -----------------------------------------------------------------
+NOTE_BODY = (
+    '<h1>Methods</h1><p>We measured it<a epub:type="noteref" href="#n1">1</a> twice.</p>'
+    "<p>Inline <math><mfrac><mi>a</mi><mi>b</mi></mfrac></math> and a TeX one"
+    ' <math><semantics><mi>x</mi><annotation encoding="application/x-tex">x^2</annotation>'
+    "</semantics></math>.</p>"
+    "<ul><li>first item</li><li>second item</li></ul>"
+    "<table><tr><th>dose</th><th>effect</th></tr><tr><td>10 mg</td><td>none</td></tr></table>"
+    '<figure><img src="f.png" alt="a plot"/><figcaption>Figure 1. Effect by dose.</figcaption>'
+    "</figure>"
+    '<aside epub:type="footnote" id="n1"><p>With a calibrated gauge.</p></aside>'
+)
+
+
+def test_structure_headings_lists_tables_notes_formulas_captions(tmp_path):
+    book = convert(
+        build_epub(
+            "A Study",
+            [
+                Chapter("c1.xhtml", "Methods", NOTE_BODY),
+                Chapter(
+                    "c2.xhtml",
+                    "Results",
+                    '<h1>Results</h1><section id="r1"><h2>Primary</h2><p>It worked.</p>'
+                    "<h3>Detail</h3><p>Mostly.</p></section>",
+                    (("r1", "Primary"),),
+                ),
+            ],
+        ),
+        tmp_path,
+    )
+    md = book.markdown
+    assert [d.path for d in book.documents] == ["OEBPS/c1.xhtml", "OEBPS/c2.xhtml"]
+    assert "# Methods" in md.splitlines() and "# Results" in md.splitlines()
+    assert "## Primary" in md.splitlines()  # level from the table of contents
+    assert "### Detail" in md.splitlines()  # below the last entry the table lists
+    assert "We measured it[^1] twice." in md
+    assert "[^1]: With a calibrated gauge." in md
+    assert "$\\frac{a}{b}$" in md and "$x^2$" in md
+    assert "- first item" in md and "- second item" in md
+    assert "| dose | effect |" in md and "| 10 mg | none |" in md
+    assert "Figure 1. Effect by dose." in md
+    assert md.index("# Methods") < md.index("# Results")  # spine order
+
+
+def test_epub2_with_an_ncx_only_takes_levels_from_the_ncx(tmp_path):
+    chapters = [
+        Chapter("a.xhtml", "Introduction", "<h3>Introduction</h3><p>Opening words.</p>"),
+        Chapter(
+            "b.xhtml",
+            "Body",
+            '<h3>Body</h3><div id="x"><h5>Inner part</h5><p>Inner words.</p></div>',
+            (("x", "Inner part"),),
+        ),
+    ]
+    md = convert(
+        build_epub("Old Book", chapters, EpubOptions(version="2.0", nav=False, ncx=True)), tmp_path
+    ).markdown
+    lines = md.splitlines()
+    assert "# Introduction" in lines and "# Body" in lines and "## Inner part" in lines
+
+
+def test_missing_table_of_contents_keeps_the_documents_own_headings(tmp_path):
+    chapters = [Chapter("a.xhtml", "One", "<h2>Chapter One</h2><h3>Part</h3><p>Text here.</p>")]
+    book = convert(build_epub("No Nav", chapters, EpubOptions(nav=False, ncx=False)), tmp_path)
+    assert book.toc_entries == 0
+    assert "## Chapter One" in book.markdown and "### Part" in book.markdown
+
+
+def test_toc_entry_whose_target_has_no_matching_heading_becomes_one(tmp_path):
+    chapters = [
+        Chapter("front.xhtml", "Front page", "<p>Only a title page without a heading.</p>"),
+        Chapter("c.xhtml", "Chapter 1", "<h1>Something else entirely</h1><p>Words.</p>"),
+    ]
+    md = convert(build_epub("Book", chapters), tmp_path).markdown
+    lines = md.splitlines()
+    assert "# Front page" in lines and "# Chapter 1" in lines
+    assert "**Something else entirely**" in md  # the document's own heading keeps its words
+
+
+def test_a_spine_item_that_is_an_image_is_skipped_or_follows_its_fallback(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    chapters = [
+        Chapter("a.xhtml", "First", "<h1>First</h1><p>Before the plate.</p>"),
+        Chapter("b.xhtml", "Plate text", "<h1>Plate text</h1><p>Described plate.</p>"),
+    ]
+    options = EpubOptions(
+        images=(SpineImage("plate.png", png), SpineImage("plate2.png", png, fallback="b.xhtml"))
+    )
+    book = convert(build_epub("Plates", chapters, options), tmp_path)
+    assert [d.path for d in book.documents] == ["OEBPS/a.xhtml", "OEBPS/b.xhtml"]
+    assert "Before the plate." in book.markdown and "Described plate." in book.markdown
+
+
+# --- generated EPUBs: hostile and broken files --------------------------------------------------
+ONE = [Chapter("a.xhtml", "A", "<h1>A</h1><p>Some text.</p>")]
+
+
+def test_zip_bomb_is_refused_before_it_is_inflated(tmp_path):
+    # 64 MiB of zeros deflate to ~64 KiB: a ratio no book has.
+    bomb = build_epub("Bomb", ONE, EpubOptions(extra={"OEBPS/zeros.bin": bytes(64 * MiB)}))
+    assert len(bomb) < MiB
+    started = time.perf_counter()
+    assert reason_of(bomb, tmp_path) == "too_large"
+    assert time.perf_counter() - started < 1.0
+
+
+def test_declared_size_over_the_cap_is_refused_without_reading(tmp_path):
+    data = bytearray(build_epub("Liar", ONE))
+    # Rewrite one central-directory entry to declare 3 GiB: nothing is inflated to find out.
+    at = data.rfind(b"PK\x01\x02")
+    data[at + 24 : at + 28] = struct.pack("<I", 3 << 30)
+    assert reason_of(bytes(data), tmp_path) == "too_large"
+    # And the cap itself, on honest sizes.
+    long = [Chapter("a.xhtml", "A", "<p>" + "words " * 1000 + "</p>")]
+    assert reason_of(build_epub("Big", long), tmp_path, cap=4096) == "too_large"
+    assert "words" in convert(build_epub("Big", long), tmp_path, cap=16384).markdown
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        EpubOptions(extra={"../escape.xhtml": b"<html/>"}),
+        EpubOptions(extra={"/etc/evil.xhtml": b"<html/>"}),
+        EpubOptions(manifest_hrefs=("../../outside.xhtml",)),
+    ],
+    ids=["entry-dotdot", "entry-absolute", "manifest-href-dotdot"],
+)
+def test_a_path_escaping_the_root_is_refused(options, tmp_path):
+    assert reason_of(build_epub("Escape", ONE, options), tmp_path) == "corrupt_epub"
+
+
+def test_drm_encrypted_content_is_encrypted_but_font_obfuscation_is_not(tmp_path):
+    def encryption(algorithm: str, uri: str) -> bytes:
+        return (
+            '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"'
+            ' xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>'
+            f'<enc:EncryptionMethod Algorithm="{algorithm}"/><enc:CipherData>'
+            f'<enc:CipherReference URI="{uri}"/></enc:CipherData></enc:EncryptedData></encryption>'
+        ).encode()
+
+    aes = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+    drm = EpubOptions(extra={"META-INF/encryption.xml": encryption(aes, "OEBPS/a.xhtml")})
+    assert reason_of(build_epub("DRM", ONE, drm), tmp_path) == "encrypted"
+    adobe = EpubOptions(extra={"META-INF/rights.xml": b"<rights/>"})
+    assert reason_of(build_epub("Adobe", ONE, adobe), tmp_path) == "encrypted"
+    font = EpubOptions(
+        extra={
+            "META-INF/encryption.xml": encryption(
+                "http://www.idpf.org/2008/embedding", "OEBPS/font.otf"
+            )
+        }
+    )
+    assert "Some text." in convert(build_epub("Fonts", ONE, font), tmp_path).markdown
+
+
+def test_broken_containers_are_corrupt_epub(tmp_path):
+    assert reason_of(build_epub("Late", ONE, EpubOptions(mimetype_first=False)), tmp_path) == (
+        "corrupt_epub"
+    )
+    data = build_epub("Cut", ONE)
+    assert reason_of(data[: len(data) // 2], tmp_path) == "corrupt_epub"
+    no_text = [Chapter("a.xhtml", "A", "<div> </div>")]
+    assert reason_of(build_epub("Blank", no_text, EpubOptions(nav=False)), tmp_path) == (
+        "conversion_failed"
+    )
+
+
+# --- the graph --------------------------------------------------------------------------------
+async def test_open_access_epub_and_landing_page_link_convert(open_web, make_paper, context):
+    direct, linked, wrong = make_paper(1), make_paper(2), make_paper(3)
+    open_web.host.add(
+        "/book.epub",
+        Respond(
+            body=paper_epub(direct.title, direct.paragraphs, doi=direct.doi),
+            content_type="application/epub+zip",
+        ),
+    )
+    open_web.host.add(
+        "/landing",
+        Respond(
+            body=html_page(linked.title, '<a href="/files/linked.epub">Download EPUB</a>'),
+            content_type="text/html",
+        ),
+    )
+    open_web.host.add(
+        "/files/linked.epub", Respond(body=paper_epub(linked.title, linked.paragraphs))
+    )
+    # An EPUB of another work at this paper's URL is caught like a wrong PDF.
+    open_web.host.add("/other.epub", Respond(body=paper_epub("Unrelated Poems Of The Sea", ["x"])))
+    papers = [
+        {"doi": p.doi, "title": p.title, "oa_urls": [open_web.url(path)]}
+        for p, path in ((direct, "/book.epub"), (linked, "/landing"), (wrong, "/other.epub"))
+    ]
+    ctx = context(html_fulltext=False)
+    with anyio.fail_after(60):
+        run = await run_graph(graph, {"papers": papers}, context=ctx)
+    first, second, third = run.output["outcomes"]
+    for outcome, paper in ((first, direct), (second, linked)):
+        assert outcome["status"] == "converted", outcome
+        assert (outcome["format"], outcome["converter"]) == ("epub", CONVERTER_NAME)
+        assert outcome["pages"] == 2  # spine documents
+        assert "convert_s" in outcome["timings"]
+        md = Path(outcome["markdown_path"]).read_text(encoding="utf-8")
+        assert f"# {paper.title}" in md and "## Section 1" in md
+        assert all(text in md for text in paper.paragraphs)
+    assert second["source_url"].endswith("/files/linked.epub")
+    assert (third["status"], third["reason"]) == ("failed", "wrong_paper")
+    # A second run answers from the store, and still says what the text was.
+    again = await run_graph(graph, {"papers": papers[:1]}, context=ctx)
+    cached = again.output["outcomes"][0]
+    assert cached["cached"] and cached["format"] == "epub"
+
+
+async def test_retrieve_academic_is_asked_for_pdf_and_epub_and_its_epub_converts(
+    retrieve_service, make_paper, context
+):
+    held = make_paper(4)
+    retrieve_service.host.hold(
+        held.doi,
+        paper_epub(held.title, held.paragraphs),
+        ready_after_s=0.2,
+        content_type="application/epub+zip",
+        file_format="epub",
+    )
+    ctx = context(retrieve_url=retrieve_service.base_url)
+    with anyio.fail_after(60):
+        run = await run_graph(
+            graph, {"papers": [{"doi": held.doi, "title": held.title}]}, context=ctx
+        )
+    outcome = run.output["outcomes"][0]
+    assert retrieve_service.host.submissions[0]["preferred_formats"] == ["pdf", "epub"]
+    assert outcome["status"] == "converted", outcome
+    assert (outcome["source"], outcome["format"]) == ("retrieve_academic", "epub")
+    assert all(text in outcome["markdown"] for text in held.paragraphs)
