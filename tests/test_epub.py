@@ -167,6 +167,28 @@ def test_structure_headings_lists_tables_notes_formulas_captions(tmp_path):
     assert md.index("# Methods") < md.index("# Results")  # spine order
 
 
+def test_endnotes_in_another_document_and_in_a_list_are_footnotes(tmp_path):
+    chapters = [
+        Chapter(
+            "c1.xhtml",
+            "Text",
+            '<h1>Text</h1><p>Claim one<a href="notes.xhtml#e1" epub:type="noteref">'
+            '<sup>1</sup></a> and claim two<a href="#fn2" role="doc-noteref">2</a>.</p>'
+            '<section epub:type="footnotes"><ol><li id="fn2"><p>Second source.'
+            ' <a href="#r2" role="doc-backlink">\u21a9</a></p></li></ol></section>',
+        ),
+        Chapter(
+            "notes.xhtml",
+            "Notes",
+            '<h1>Notes</h1><aside epub:type="endnote" id="e1"><p>First source.</p></aside>',
+        ),
+    ]
+    md = convert(build_epub("Noted", chapters), tmp_path).markdown
+    assert "Claim one[^1] and claim two[^2]." in md
+    assert "[^1]: First source." in md and "[^2]: Second source." in md
+    assert "\u21a9" not in md
+
+
 def test_epub2_with_an_ncx_only_takes_levels_from_the_ncx(tmp_path):
     chapters = [
         Chapter("a.xhtml", "Introduction", "<h3>Introduction</h3><p>Opening words.</p>"),
@@ -182,6 +204,24 @@ def test_epub2_with_an_ncx_only_takes_levels_from_the_ncx(tmp_path):
     ).markdown
     lines = md.splitlines()
     assert "# Introduction" in lines and "# Body" in lines and "## Inner part" in lines
+
+
+def test_toc_targets_inside_or_before_a_heading_find_that_heading(tmp_path):
+    body = (
+        '<h2><a id="a1"></a>Inside Anchor</h2><p>One.</p>'
+        '<a id="a2"></a> <h2>After Anchor</h2><p>Two.</p>'
+    )
+    chapters = [
+        Chapter(
+            "c.xhtml",
+            "Chapter",
+            "<h1>Chapter</h1>" + body,
+            (("a1", "Inside Anchor"), ("a2", "After Anchor")),
+        )
+    ]
+    md = convert(build_epub("Anchors", chapters), tmp_path).markdown
+    assert md.count("Inside Anchor") == 1 and md.count("After Anchor") == 1
+    assert "## Inside Anchor" in md.splitlines() and "## After Anchor" in md.splitlines()
 
 
 def test_missing_table_of_contents_keeps_the_documents_own_headings(tmp_path):

@@ -115,6 +115,10 @@ class EpubArchive:
     def has(self, path: str) -> bool:
         return path in self._names
 
+    def size(self, path: str) -> int:
+        """The unpacked size the archive declares for an entry (what `read` inflates at most)."""
+        return self._names[path].file_size
+
     def read(self, path: str) -> bytes:
         info = self._names.get(path)
         if info is None:

@@ -40,6 +40,8 @@ _HEADING = re.compile(r"^h([1-6])$")
 _IDENTITY_CHARS = 6000
 # How far into a target element its opening heading may sit (wrappers, anchors, labels).
 _HEADING_SEARCH = 40
+# XHTML read per book: a long monograph has a few MB; parsed trees take ~10x their text in memory.
+MAX_TEXT_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,18 @@ def convert_epub(path: Path, *, max_unpacked_bytes: int) -> EpubText:
     with open_epub(path, max_unpacked_bytes=max_unpacked_bytes) as archive:
         package = archive.package()
         bodies: dict[str, Tag] = {}
+        text_bytes = 0
         for spine_item in package.spine:
             item = content_document(package, spine_item.item)
             if item is None or item.path == package.nav_path or item.path in bodies:
                 continue
             if not archive.has(item.path):
                 continue  # a dangling spine entry: the rest of the book still reads
+            text_bytes += archive.size(item.path)
+            if text_bytes > MAX_TEXT_BYTES:
+                raise SourceFailed(
+                    Reason.TOO_LARGE, f"more than {MAX_TEXT_BYTES} bytes of XHTML in the spine"
+                )
             body = body_of(parse_xhtml(archive.read(item.path)))
             tidy(body)
             bodies[item.path] = body
@@ -174,9 +182,10 @@ def _carries(heading: str, label: str) -> bool:
 
 
 def _opening_heading(element: Tag) -> Tag | None:
-    """The heading `element` is, or opens with (no text before it); None if there is none."""
+    """The heading `element` is, or opens with (no text before it); None if there is none, or
+    if an earlier table-of-contents entry has taken it already."""
     if _HEADING.match(element.name or ""):
-        return element
+        return None if element.get("data-toc") else element
     for count, node in enumerate(element.descendants):
         if count > _HEADING_SEARCH:
             return None
@@ -185,6 +194,23 @@ def _opening_heading(element: Tag) -> Tag | None:
                 return None if node.get("data-toc") else node
         elif not isinstance(node, Comment) and str(node).strip():
             return None  # text comes first: the element does not open with a heading
+    return None
+
+
+def _heading_for(target: Tag) -> Tag | None:
+    """The heading a table-of-contents target stands for: the heading it is in (`<h2><a id>`),
+    the heading it opens with, or, for an empty anchor, the heading right after it."""
+    enclosing = target.find_parent(_HEADING)
+    if enclosing is not None:
+        return None if enclosing.get("data-toc") else enclosing
+    heading = _opening_heading(target)
+    if heading is not None or target.name == "body" or target.get_text(strip=True):
+        return heading
+    for sibling in target.next_siblings:
+        if isinstance(sibling, Tag):
+            return _opening_heading(sibling)
+        if not isinstance(sibling, Comment) and str(sibling).strip():
+            return None  # text follows the anchor, not a heading
     return None
 
 
@@ -202,7 +228,7 @@ def _place_toc_headings(bodies: dict[str, Tag], toc: list[NavEntry]) -> int:
         if not isinstance(target, Tag):
             continue
         level = str(min(entry.depth, 6))
-        heading = _opening_heading(target)
+        heading = _heading_for(target)
         if (
             entry.has_target
             and heading is not None
