@@ -376,6 +376,30 @@ async def test_open_access_epub_and_landing_page_link_convert(open_web, make_pap
     assert cached["cached"] and cached["format"] == "epub"
 
 
+async def test_an_epub_does_not_wait_for_a_busy_converter(open_web, make_paper, context):
+    slow, book = make_paper(5, pages=4), make_paper(6)
+    open_web.host.add("/slow.pdf", Respond(body=slow.pdf))
+    open_web.host.add(
+        "/book.epub", Respond(body=paper_epub(book.title, book.paragraphs), delay_s=0.5)
+    )
+    papers = [
+        {"doi": slow.doi, "title": slow.title, "oa_urls": [open_web.url("/slow.pdf")]},
+        {"doi": book.doi, "title": book.title, "oa_urls": [open_web.url("/book.epub")]},
+    ]
+    papers[0]["relevance"], papers[1]["relevance"] = 1.0, 0.1  # the PDF would go first
+    # The PDF holds the one converter for 4 x 0.75 s; the EPUB needs none.
+    ctx = context(calibrated_seconds_per_page=0.75)
+    with anyio.fail_after(60):
+        run = await run_graph(graph, {"papers": papers}, context=ctx)
+    assert [o["status"] for o in run.output["outcomes"]] == ["converted", "converted"]
+
+    def at(stage: str, index: int) -> float:
+        return next(e["received"] for e in run.events if (e["stage"], e["index"]) == (stage, index))
+
+    assert at("converted", 1) - at("downloaded", 1) < 1.0
+    assert at("converted", 1) < at("converted", 0)
+
+
 async def test_retrieve_academic_is_asked_for_pdf_and_epub_and_its_epub_converts(
     retrieve_service, make_paper, context
 ):

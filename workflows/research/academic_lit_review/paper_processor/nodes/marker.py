@@ -2,7 +2,8 @@
 
 Arrivals are drained into a relevance-ordered waiting room at once, so producers never wait on
 conversion. Whenever the pool has a converter place (a free converter, or one about to finish its
-document), the most relevant waiting paper takes it.
+document), the most relevant waiting paper takes it. Full text that arrives as markdown already
+(HTML articles, EPUBs converted from their XHTML) takes no place: it is stored on arrival.
 """
 
 from __future__ import annotations
@@ -95,21 +96,38 @@ async def _admit(
     inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting], work: _Converting
 ) -> None:
     # Papers whose claim another run holds wait for it beside the others, never in their way.
+    # Full text that is markdown already (HTML, EPUB) needs no converter: stored on arrival.
     async with anyio.create_task_group() as claiming:
         async for item in inbox:
-            if item.claimed:
+            if item.kind == "markdown":
+                claiming.start_soon(_store_on_arrival, item, work)
+            elif item.claimed:
                 waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
             else:
                 claiming.start_soon(_claim_then_wait, item, waiting, work)
     waiting.close()
 
 
+async def _store_on_arrival(item: Acquired, work: _Converting) -> None:
+    """Store markdown that needs no conversion, without waiting for a converter place."""
+    if not item.claimed and not await _claim_conversion(item, work):
+        Path(item.path).unlink(missing_ok=True)  # another run stored this paper meanwhile
+        await _answer_from_store(item, work)
+        return
+    try:
+        await _store_markdown(_Waiting(item, time.perf_counter()), work)
+    except BaseException:
+        Path(item.path).unlink(missing_ok=True)  # a temp file until it is stored
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            await work.store.release(item.key, "convert", work.owner)
+
+
 async def _claim_then_wait(
     item: Acquired, waiting: RelevanceQueue[_Waiting], work: _Converting
 ) -> None:
     if item.kind == "stored" or not await _claim_conversion(item, work):
-        if item.kind == "markdown":
-            Path(item.path).unlink(missing_ok=True)  # another run stored this paper meanwhile
         await _answer_from_store(item, work)
         return
     waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
@@ -135,10 +153,7 @@ async def _convert_one(
     item = entry.item
     handed_off = False
     try:
-        if item.kind == "markdown":
-            await _store_markdown(entry, work)
-        else:
-            handed_off = await _convert_claimed(entry, place, work, finishing)
+        handed_off = await _convert_claimed(entry, place, work, finishing)
     finally:
         if not handed_off:
             with anyio.CancelScope(shield=True):
