@@ -9,9 +9,11 @@ the XHTML body text of its spine documents must be in the markdown (>= 0.98).
 from __future__ import annotations
 
 import collections
+import io
 import re
 import struct
 import time
+import zipfile
 from pathlib import Path
 
 import anyio
@@ -222,6 +224,56 @@ def test_toc_targets_inside_or_before_a_heading_find_that_heading(tmp_path):
     md = convert(build_epub("Anchors", chapters), tmp_path).markdown
     assert md.count("Inside Anchor") == 1 and md.count("After Anchor") == 1
     assert "## Inside Anchor" in md.splitlines() and "## After Anchor" in md.splitlines()
+
+
+def test_a_converted_book_with_styled_paragraphs_for_headings(tmp_path):
+    """What conversion tools write: a prefixed OPF namespace, an NCX only, file names in another
+    case than the manifest says, an XHTML 1.1 DOCTYPE with HTML entities, chapter titles as
+    styled paragraphs reached through anchors, notes without semantics."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
+        z.writestr(
+            "META-INF/container.xml",
+            '<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+            '<rootfiles><rootfile full-path="content.opf"/></rootfiles></container>',
+        )
+        z.writestr(
+            "content.opf",
+            '<opf:package xmlns:opf="http://www.idpf.org/2007/opf" version="2.0"'
+            ' xmlns:dc="http://purl.org/dc/elements/1.1/"><opf:metadata>'
+            "<dc:title>Social Theory Today</dc:title><dc:identifier>doi:10.1234/book.5"
+            '</dc:identifier></opf:metadata><opf:manifest><opf:item href="Text/Part0001.html"'
+            ' id="p1" media-type="application/xhtml+xml"/><opf:item href="toc.ncx" id="ncx"'
+            ' media-type="application/x-dtbncx+xml"/></opf:manifest><opf:spine toc="ncx">'
+            '<opf:itemref idref="p1"/></opf:spine></opf:package>',
+        )
+        z.writestr(
+            "text/part0001.html",
+            '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN"'
+            ' "http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd"><html xmlns="http://www.w3.org/1999/xhtml">'
+            '<body><p class="title"><a id="c1"></a>Chapter&nbsp;One: Beginnings</p>'
+            "<p>It was the best of&nbsp;times &mdash; the worst.<sup>"
+            '<a href="#fn1">1</a></sup></p><div id="c2"><p class="sub">Second Part</p>'
+            '<p>More words &amp; text.</p></div><p id="fn1"><a href="#r1">1.</a> A note.</p>'
+            "</body></html>",
+        )
+        z.writestr(
+            "toc.ncx",
+            '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap><navPoint id="a">'
+            "<navLabel><text>Chapter One: Beginnings</text></navLabel>"
+            '<content src="Text/Part0001.html#c1"/><navPoint id="b"><navLabel><text>Second Part'
+            '</text></navLabel><content src="Text/Part0001.html#c2"/></navPoint></navPoint>'
+            "</navMap></ncx>",
+        )
+    book = convert(out.getvalue(), tmp_path)
+    md = book.markdown
+    assert book.title == "Social Theory Today" and "doi:10.1234/book.5" in book.identity_text()
+    lines = md.splitlines()
+    assert "# Chapter One: Beginnings" in lines and "## Second Part" in lines
+    assert md.count("Beginnings") == 1 and md.count("Second Part") == 1  # promoted, not repeated
+    assert "best of times — the worst." in md and "More words & text." in md
+    assert "](#" not in md  # links inside the book lead nowhere in markdown: text only
 
 
 def test_missing_table_of_contents_keeps_the_documents_own_headings(tmp_path):

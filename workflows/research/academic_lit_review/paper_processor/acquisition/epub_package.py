@@ -48,12 +48,6 @@ _FONT_OBFUSCATION = frozenset(
     {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 )
 _CONTENT_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/x-dtbook+xml"})
-_NS = {
-    "container": "urn:oasis:names:tc:opendocument:xmlns:container",
-    "opf": "http://www.idpf.org/2007/opf",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "enc": "http://www.w3.org/2001/04/xmlenc#",
-}
 
 
 def looks_like_epub(head: bytes) -> bool:
@@ -103,6 +97,8 @@ class EpubArchive:
     def __init__(self, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> None:
         self._zip = zf
         self._names = names
+        # Packages made on case-insensitive file systems name files in another case at times.
+        self._folded = {name.casefold(): info for name, info in names.items()}
 
     def __enter__(self) -> EpubArchive:
         return self
@@ -112,15 +108,19 @@ class EpubArchive:
     ) -> None:
         self._zip.close()
 
+    def _entry(self, path: str) -> zipfile.ZipInfo | None:
+        return self._names.get(path) or self._folded.get(path.casefold())
+
     def has(self, path: str) -> bool:
-        return path in self._names
+        return self._entry(path) is not None
 
     def size(self, path: str) -> int:
         """The unpacked size the archive declares for an entry (what `read` inflates at most)."""
-        return self._names[path].file_size
+        info = self._entry(path)
+        return info.file_size if info is not None else 0
 
     def read(self, path: str) -> bytes:
-        info = self._names.get(path)
+        info = self._entry(path)
         if info is None:
             raise _fail(f"{path} is named in the package but missing from the archive")
         try:
@@ -131,7 +131,7 @@ class EpubArchive:
     def package(self) -> PackageInfo:
         """Parse container.xml and the package document; raise SourceFailed if unusable."""
         container = self._xml("META-INF/container.xml")
-        rootfile = container.find(".//container:rootfile", _NS)
+        rootfile = container.find(".//rootfile")
         opf_path = rootfile.get("full-path") if rootfile is not None else None
         if not opf_path:
             raise _fail("META-INF/container.xml names no package document")
@@ -140,11 +140,20 @@ class EpubArchive:
         return _read_package(opf, base=posixpath.dirname(opf_path))
 
     def _xml(self, path: str) -> Element:
-        data = self.read(path)
-        try:
-            return safe_xml.fromstring(data)
-        except (ParseError, DefusedXmlException, ValueError) as exc:
-            raise _fail(f"{path} does not parse: {exc}") from exc
+        return parse_package_xml(self.read(path), path)
+
+
+def parse_package_xml(data: bytes, path: str) -> Element:
+    """Parse one XML file of the package safely, its element names reduced to local names:
+    packages in the wild use the OPF namespace, a prefix for it, or none at all."""
+    try:
+        root = safe_xml.fromstring(data)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise _fail(f"{path} does not parse: {exc}") from exc
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.rsplit("}", 1)[1]
+    return root
 
 
 def open_epub(path: Path, *, max_unpacked_bytes: int) -> EpubArchive:
@@ -205,14 +214,15 @@ def _refuse_drm(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> None:
     if info is None:
         return
     try:
-        root = safe_xml.fromstring(zf.read(info))
-    except (ParseError, DefusedXmlException, ValueError, zipfile.BadZipFile) as exc:
-        raise _fail(f"META-INF/encryption.xml does not parse: {exc}") from exc
-    for data in root.iter(f"{{{_NS['enc']}}}EncryptedData"):
-        method = data.find("enc:EncryptionMethod", _NS)
+        data = zf.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise _fail(f"cannot read META-INF/encryption.xml: {exc}") from exc
+    root = parse_package_xml(data, "META-INF/encryption.xml")
+    for encrypted in root.iter("EncryptedData"):
+        method = encrypted.find("EncryptionMethod")
         algorithm = method.get("Algorithm", "") if method is not None else ""
         if algorithm not in _FONT_OBFUSCATION:
-            ref = data.find(".//enc:CipherReference", _NS)
+            ref = encrypted.find(".//CipherReference")
             target = ref.get("URI", "?") if ref is not None else "?"
             raise SourceFailed(
                 Reason.ENCRYPTED, f"EPUB with encrypted content ({target}, {algorithm or '?'})"
@@ -242,14 +252,15 @@ def _text(element: Element | None) -> str:
 
 
 def _read_package(opf: Element, *, base: str) -> PackageInfo:
-    if opf.tag != f"{{{_NS['opf']}}}package":
+    if opf.tag != "package":
         raise _fail("the package document is not an OPF <package>")
-    metadata = opf.find("opf:metadata", _NS)
-    titles = metadata.findall(".//dc:title", _NS) if metadata is not None else []
-    creators = metadata.findall(".//dc:creator", _NS) if metadata is not None else []
-    identifiers = metadata.findall(".//dc:identifier", _NS) if metadata is not None else []
+    # EPUB 2 may wrap Dublin Core in <dc-metadata>: search the whole metadata block.
+    metadata = opf.find("metadata")
+    titles = metadata.findall(".//title") if metadata is not None else []
+    creators = metadata.findall(".//creator") if metadata is not None else []
+    identifiers = metadata.findall(".//identifier") if metadata is not None else []
     manifest: dict[str, ManifestItem] = {}
-    for item in opf.iterfind("opf:manifest/opf:item", _NS):
+    for item in opf.iterfind("manifest/item"):
         item_id, href = item.get("id"), item.get("href")
         if not item_id or not href or urlsplit(href).scheme:
             continue  # remote resources are not part of the text
@@ -260,12 +271,12 @@ def _read_package(opf: Element, *, base: str) -> PackageInfo:
             properties=frozenset((item.get("properties") or "").split()),
             fallback=item.get("fallback"),
         )
-    spine_element = opf.find("opf:spine", _NS)
+    spine_element = opf.find("spine")
     if spine_element is None:
         raise _fail("the package document has no spine (no reading order)")
     spine = tuple(
         SpineItem(manifest[ref.get("idref", "")], linear=ref.get("linear", "yes") != "no")
-        for ref in spine_element.iterfind("opf:itemref", _NS)
+        for ref in spine_element.iterfind("itemref")
         if ref.get("idref", "") in manifest
     )
     if not spine:

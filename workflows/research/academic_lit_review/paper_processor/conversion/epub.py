@@ -40,6 +40,8 @@ _HEADING = re.compile(r"^h([1-6])$")
 _IDENTITY_CHARS = 6000
 # How far into a target element its opening heading may sit (wrappers, anchors, labels).
 _HEADING_SEARCH = 40
+_INLINE = frozenset({"a", "span"})
+_TITLE_BLOCKS = ["p", "div"]
 # XHTML read per book: a long monograph has a few MB; parsed trees take ~10x their text in memory.
 MAX_TEXT_BYTES = 64 * 1024 * 1024
 
@@ -214,6 +216,33 @@ def _heading_for(target: Tag) -> Tag | None:
     return None
 
 
+def _title_block(target: Tag, label: str) -> Tag | None:
+    """A paragraph styled as a heading (`<p class="chapter-title">`, common in converted books)
+    that says the label and little else: the block the target is, opens, or is an anchor in."""
+    if target.name in _INLINE and not target.get_text(strip=True):
+        target = target.parent if isinstance(target.parent, Tag) else target
+    candidate: Tag | None = target
+    for _ in range(4):  # down through wrappers to the first block, with no text before it
+        if candidate is None or candidate.find(_TITLE_BLOCKS) is None:
+            break
+        candidate = _first_child_block(candidate)
+    if candidate is None or candidate.name not in _TITLE_BLOCKS:
+        return None
+    text = candidate.get_text(" ")
+    if _carries(text, label) and len(_words(text).split()) <= len(_words(label).split()) + 3:
+        return candidate
+    return None
+
+
+def _first_child_block(element: Tag) -> Tag | None:
+    for child in element.children:
+        if isinstance(child, Tag):
+            return child if child.name in _TITLE_BLOCKS else None
+        if not isinstance(child, Comment) and str(child).strip():
+            return None
+    return None
+
+
 def _place_toc_headings(bodies: dict[str, Tag], toc: list[NavEntry]) -> int:
     placed = 0
     ids = {
@@ -237,6 +266,12 @@ def _place_toc_headings(bodies: dict[str, Tag], toc: list[NavEntry]) -> int:
             heading["data-h"] = heading.name[1]
             heading.name = f"h{level}"
             heading["data-toc"] = level
+            placed += 1
+            continue
+        block = _title_block(target, entry.label) if heading is None else None
+        if block is not None:
+            block.name = f"h{level}"
+            block["data-toc"] = level
             placed += 1
             continue
         new = Tag(name=f"h{level}", attrs={"data-toc": level})

@@ -10,15 +10,12 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as safe_xml
 from bs4 import BeautifulSoup, Tag
-from defusedxml import DefusedXmlException
 
-from ..acquisition.epub_package import EpubArchive, PackageInfo, is_inside_root
-
-_NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
+from ..acquisition.epub_package import EpubArchive, PackageInfo, is_inside_root, parse_package_xml
+from ..errors import SourceFailed
 
 
 @dataclass(frozen=True)
@@ -38,10 +35,10 @@ def read_toc(archive: EpubArchive, package: PackageInfo) -> list[NavEntry]:
             return entries
     if package.ncx_path and archive.has(package.ncx_path):
         try:
-            root = safe_xml.fromstring(archive.read(package.ncx_path))
-        except (ParseError, DefusedXmlException, ValueError):
+            root = parse_package_xml(archive.read(package.ncx_path), package.ncx_path)
+        except SourceFailed:
             return []  # a broken NCX costs heading levels, not the book
-        nav_map = root.find(f"{_NCX}navMap")
+        nav_map = root.find("navMap")
         if nav_map is not None:
             return _from_ncx(nav_map, package.ncx_path)
     return []
@@ -103,9 +100,9 @@ def _from_ncx(nav_map: Element, ncx_path: str) -> list[NavEntry]:
     entries: list[NavEntry] = []
 
     def walk(parent: Element, depth: int) -> None:
-        for point in parent.findall(f"{_NCX}navPoint"):
-            text = point.find(f"{_NCX}navLabel/{_NCX}text")
-            content = point.find(f"{_NCX}content")
+        for point in parent.findall("navPoint"):
+            text = point.find("navLabel/text")
+            content = point.find("content")
             path, fragment = _target(ncx_path, content.get("src") if content is not None else None)
             label = _label("".join(text.itertext())) if text is not None else ""
             if label:

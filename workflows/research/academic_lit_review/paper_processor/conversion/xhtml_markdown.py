@@ -109,6 +109,13 @@ class _Markdown(MarkdownConverter):
             return f"\n\n$$\n{tex}\n$$\n\n"
         return f"${tex}$"
 
+    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        # A link inside the book (a cross-reference, an index entry) leads nowhere in markdown.
+        href = str(el.get("href") or "")
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", href, re.IGNORECASE):
+            return text
+        return super().convert_a(el, text, parent_tags)
+
     # HTML5 sectioning and grouping elements are blocks too.
     convert_aside = MarkdownConverter.convert_div
     convert_figure = MarkdownConverter.convert_div
@@ -127,6 +134,7 @@ _CONVERTER = _Markdown(heading_style="ATX", bullets="-", sup_symbol="<sup>", sub
 
 def to_markdown(body: Tag) -> str:
     """The markdown of a prepared body; blank runs squeezed, no trailing spaces."""
-    text = _CONVERTER.process_tag(body, parent_tags=set())
+    # No-break spaces are typography; downstream tokenizers want plain spaces.
+    text = _CONVERTER.process_tag(body, parent_tags=set()).replace("\xa0", " ")
     lines = [line.rstrip() if not line.endswith("  ") else line for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
