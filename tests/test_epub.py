@@ -470,6 +470,7 @@ async def test_retrieve_academic_is_asked_for_pdf_and_epub_and_its_epub_converts
         )
     outcome = run.output["outcomes"][0]
     assert retrieve_service.host.submissions[0]["preferred_formats"] == ["pdf", "epub"]
+    assert context(preferred_formats=["epub"]).preferred_formats == ["epub"]  # a setting
     assert outcome["status"] == "converted", outcome
     assert (outcome["source"], outcome["format"]) == ("retrieve_academic", "epub")
     assert all(text in outcome["markdown"] for text in held.paragraphs)
