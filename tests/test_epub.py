@@ -463,14 +463,14 @@ async def test_retrieve_academic_is_asked_for_pdf_and_epub_and_its_epub_converts
         content_type="application/epub+zip",
         file_format="epub",
     )
-    ctx = context(retrieve_url=retrieve_service.base_url)
+    assert context().preferred_formats == ["pdf", "epub"]  # the default
+    ctx = context(retrieve_url=retrieve_service.base_url, preferred_formats=["epub", "pdf"])
     with anyio.fail_after(60):
         run = await run_graph(
             graph, {"papers": [{"doi": held.doi, "title": held.title}]}, context=ctx
         )
     outcome = run.output["outcomes"][0]
-    assert retrieve_service.host.submissions[0]["preferred_formats"] == ["pdf", "epub"]
-    assert context(preferred_formats=["epub"]).preferred_formats == ["epub"]  # a setting
+    assert retrieve_service.host.submissions[0]["preferred_formats"] == ["epub", "pdf"]
     assert outcome["status"] == "converted", outcome
     assert (outcome["source"], outcome["format"]) == ("retrieve_academic", "epub")
     assert all(text in outcome["markdown"] for text in held.paragraphs)
