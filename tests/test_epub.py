@@ -370,6 +370,20 @@ def test_drm_encrypted_content_is_encrypted_but_font_obfuscation_is_not(tmp_path
     assert "Some text." in convert(build_epub("Fonts", ONE, font), tmp_path).markdown
 
 
+def test_a_password_protected_zip_entry_is_encrypted(tmp_path):
+    data = bytearray(build_epub("Locked", ONE))
+    at = data.rfind(b"PK\x01\x02")  # the last central-directory entry: set "encrypted"
+    data[at + 8] |= 0x1
+    assert reason_of(bytes(data), tmp_path) == "encrypted"
+
+
+def test_hostile_nesting_fails_quickly_instead_of_exhausting_the_stack(tmp_path):
+    deep = [Chapter("a.xhtml", "A", "<div>" * 20000 + "<p>x</p>" + "</div>" * 20000)]
+    started = time.perf_counter()
+    assert reason_of(build_epub("Deep", deep), tmp_path) == "conversion_failed"
+    assert time.perf_counter() - started < 5
+
+
 def test_broken_containers_are_corrupt_epub(tmp_path):
     assert reason_of(build_epub("Late", ONE, EpubOptions(mimetype_first=False)), tmp_path) == (
         "corrupt_epub"

@@ -126,6 +126,7 @@ class EpubArchive:
         try:
             return self._zip.read(info)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            # A damaged entry, or one compressed by a method Python's zipfile lacks.
             raise _fail(f"cannot read {path}: {exc}") from exc
 
     def package(self) -> PackageInfo:
@@ -202,6 +203,8 @@ def _checked_entries(zf: zipfile.ZipFile, max_unpacked_bytes: int) -> dict[str, 
                 f"entry {name!r} inflates {info.file_size // max(1, info.compress_size)}x"
                 f" ({info.compress_size} to {info.file_size} bytes): a zip bomb",
             )
+        if info.flag_bits & 0x1:
+            raise SourceFailed(Reason.ENCRYPTED, f"entry {name!r} is password-protected")
         if not name.endswith("/"):
             names[name] = info
     return names

@@ -25,13 +25,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from bs4 import Comment, Tag
+from bs4 import BeautifulSoup, Comment, Tag
+from bs4.exceptions import ParserRejectedMarkup
 
 from ..acquisition.epub_package import content_document, open_epub
 from ..errors import SourceFailed
 from ..models import Reason
 from .epub_nav import NavEntry, read_toc
-from .xhtml_markdown import NOTE, NOTEREF, body_of, epub_types, parse_xhtml, tidy, to_markdown
+from .xhtml_markdown import (
+    MAX_DEPTH,
+    NOTE,
+    NOTEREF,
+    body_of,
+    epub_types,
+    nesting_depth,
+    parse_xhtml,
+    tidy,
+    to_markdown,
+)
 
 CONVERTER_NAME = "epub-xhtml"
 _NOTE_TYPES = frozenset({"footnote", "endnote", "rearnote", "note"})
@@ -89,7 +100,12 @@ def convert_epub(path: Path, *, max_unpacked_bytes: int) -> EpubText:
                 raise SourceFailed(
                     Reason.TOO_LARGE, f"more than {MAX_TEXT_BYTES} bytes of XHTML in the spine"
                 )
-            body = body_of(parse_xhtml(archive.read(item.path)))
+            body = body_of(_parsed(archive.read(item.path), item.path))
+            if (depth := nesting_depth(body)) > MAX_DEPTH:
+                raise SourceFailed(
+                    Reason.CONVERSION_FAILED,
+                    f"{item.path} nests elements {depth} deep (at most {MAX_DEPTH} are read)",
+                )
             tidy(body)
             bodies[item.path] = body
         if not bodies:
@@ -110,6 +126,14 @@ def convert_epub(path: Path, *, max_unpacked_bytes: int) -> EpubText:
         documents=documents,
         toc_entries=placed,
     )
+
+
+def _parsed(data: bytes, path: str) -> BeautifulSoup:
+    try:
+        return parse_xhtml(data)
+    except (ParserRejectedMarkup, AssertionError, ValueError) as exc:
+        # html.parser gives up on a few malformed declarations; bs4 reports it as rejected.
+        raise SourceFailed(Reason.CORRUPT_EPUB, f"{path} does not parse: {exc}") from exc
 
 
 # -- notes -------------------------------------------------------------------------------------

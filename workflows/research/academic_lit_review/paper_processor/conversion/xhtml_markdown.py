@@ -22,6 +22,9 @@ MATH = "md-math"
 # what the headings already say; hidden elements are not shown to a reader either.
 _NAV_TYPES = frozenset({"toc", "landmarks", "page-list", "lot", "loi"})
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Real books nest elements a few dozen levels deep at most; markdownify and the MathML reader
+# recurse once per level, and a hostile file nests thousands of `<div>`s to exhaust the stack.
+MAX_DEPTH = 200
 
 
 def parse_xhtml(data: bytes) -> BeautifulSoup:
@@ -59,6 +62,18 @@ def tidy(body: Tag) -> None:
     for math in body.find_all(lambda t: local_name(t) == "math"):
         tex = mathml_to_latex(math)
         math.replace_with(Tag(name=MATH, attrs={"tex": tex, "display": _display(math)}))
+
+
+def nesting_depth(body: Tag) -> int:
+    """How deeply elements nest under `body` (one pass, no recursion)."""
+    depth = {id(body): 0}
+    deepest = 0
+    for node in body.descendants:  # document order: a parent before its children
+        if isinstance(node, Tag):
+            level = depth.get(id(node.parent), 0) + 1
+            depth[id(node)] = level
+            deepest = max(deepest, level)
+    return deepest
 
 
 def _resolve_switch(switch: Tag) -> None:
