@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import io
+import random
 import re
 import struct
 import time
@@ -394,6 +395,55 @@ def test_broken_containers_are_corrupt_epub(tmp_path):
     assert reason_of(build_epub("Blank", no_text, EpubOptions(nav=False)), tmp_path) == (
         "conversion_failed"
     )
+
+
+@pytest.mark.skipif(not CORPUS, reason=f"no EPUB corpus at {EPUB_DIR} (../shared/data/epub)")
+@pytest.mark.filterwarnings("ignore::bs4.XMLParsedAsHTMLWarning")  # damaged XHTML looks like XML
+def test_damaged_epubs_fail_as_data_never_as_crashes(tmp_path):
+    """Seeded damage to real EPUBs — flipped bytes, cut files, broken markup — ends in a
+    converted book or a SourceFailed with a reason, never in another exception."""
+    rng = random.Random(20261201)
+    sources = [
+        (EPUB_DIR / n).read_bytes() for n in ("pandoc-features.epub", "pandoc-wasteland.epub")
+    ]
+    junk = [
+        "<",
+        "</",
+        "/>",
+        "&",
+        "<math>",
+        "<![CD",
+        "<!--",
+        '<a href="../../x#y">',
+        "<td colspan=x>",
+    ]
+    reasons = collections.Counter()
+    for _ in range(60):
+        data = rng.choice(sources)
+        if rng.random() < 0.5:
+            damaged = bytearray(data)
+            for _ in range(rng.randint(1, 6)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            data = bytes(damaged[: rng.randrange(len(damaged) // 2, len(damaged) + 1)])
+        else:
+            src, buf = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as out:
+                for info in src.infolist():
+                    entry = src.read(info)
+                    if info.filename.endswith((".xhtml", ".opf", ".ncx")) and rng.random() < 0.5:
+                        text = entry.decode()
+                        for _ in range(rng.randint(1, 10)):
+                            at = rng.randrange(len(text) + 1)
+                            text = text[:at] + rng.choice(junk) + text[at + rng.randint(0, 30) :]
+                        entry = text.encode()
+                    out.writestr(info, entry)
+            data = buf.getvalue()
+        try:
+            convert(data, tmp_path)
+            reasons["converted"] += 1
+        except SourceFailed as failed:
+            reasons[failed.reason.value] += 1
+    assert reasons["converted"] and reasons["corrupt_epub"], reasons
 
 
 # --- the graph --------------------------------------------------------------------------------

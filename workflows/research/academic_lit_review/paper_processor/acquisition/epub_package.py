@@ -50,6 +50,10 @@ _FONT_OBFUSCATION = frozenset(
 _CONTENT_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/x-dtbook+xml"})
 
 
+# What zipfile raises for an entry it cannot inflate: damage, a bad CRC, an unknown method.
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
+
+
 def looks_like_epub(head: bytes) -> bool:
     """The first bytes are a zip whose first entry is named `mimetype` and says EPUB."""
     return bool(_MIMETYPE_ENTRY.match(head)) and EPUB_MIMETYPE in head[38:80]
@@ -125,8 +129,7 @@ class EpubArchive:
             raise _fail(f"{path} is named in the package but missing from the archive")
         try:
             return self._zip.read(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-            # A damaged entry, or one compressed by a method Python's zipfile lacks.
+        except _READ_ERRORS as exc:  # a damaged entry, or a method Python's zipfile lacks
             raise _fail(f"cannot read {path}: {exc}") from exc
 
     def package(self) -> PackageInfo:
@@ -149,7 +152,8 @@ def parse_package_xml(data: bytes, path: str) -> Element:
     packages in the wild use the OPF namespace, a prefix for it, or none at all."""
     try:
         root = safe_xml.fromstring(data)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
+        # LookupError: an XML declaration naming an encoding that does not exist.
         raise _fail(f"{path} does not parse: {exc}") from exc
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
@@ -161,7 +165,7 @@ def open_epub(path: Path, *, max_unpacked_bytes: int) -> EpubArchive:
     """Open and check the archive before anything is inflated; raise SourceFailed if unsafe."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (*_READ_ERRORS, ValueError) as exc:
         raise _fail(f"not a readable zip archive: {exc}") from exc
     try:
         names = _checked_entries(zf, max_unpacked_bytes)
@@ -181,7 +185,11 @@ def _checked_entries(zf: zipfile.ZipFile, max_unpacked_bytes: int) -> dict[str, 
     first = infos[0]
     if first.filename != "mimetype" or first.compress_type != zipfile.ZIP_STORED:
         raise _fail("the first entry is not the stored `mimetype` an EPUB starts with")
-    if first.file_size > 64 or zf.read(first).strip() != EPUB_MIMETYPE:
+    try:
+        mimetype = zf.read(first) if first.file_size <= 64 else b""
+    except _READ_ERRORS as exc:
+        raise _fail(f"cannot read `mimetype`: {exc}") from exc
+    if mimetype.strip() != EPUB_MIMETYPE:
         raise _fail("`mimetype` does not say application/epub+zip")
     total = 0
     names: dict[str, zipfile.ZipInfo] = {}
@@ -218,7 +226,7 @@ def _refuse_drm(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> None:
         return
     try:
         data = zf.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except _READ_ERRORS as exc:
         raise _fail(f"cannot read META-INF/encryption.xml: {exc}") from exc
     root = parse_package_xml(data, "META-INF/encryption.xml")
     for encrypted in root.iter("EncryptedData"):

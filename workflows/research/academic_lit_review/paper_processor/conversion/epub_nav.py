@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
 from bs4 import BeautifulSoup, Tag
+from bs4.exceptions import ParserRejectedMarkup
 
 from ..acquisition.epub_package import EpubArchive, PackageInfo, is_inside_root, parse_package_xml
 from ..errors import SourceFailed
@@ -66,7 +67,10 @@ def _label(text: str) -> str:
 
 
 def _from_nav(data: bytes, nav_path: str) -> list[NavEntry]:
-    soup = BeautifulSoup(data, "html.parser")
+    try:
+        soup = BeautifulSoup(data, "html.parser")
+    except ParserRejectedMarkup:
+        return []  # a broken navigation document costs heading levels, not the book
     navs = soup.find_all("nav")
     toc = next(
         (
