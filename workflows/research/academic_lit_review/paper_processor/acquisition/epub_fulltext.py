@@ -23,9 +23,14 @@ from .right_paper import check_identity
 @dataclass(frozen=True)
 class EpubFullText:
     markdown_path: Path  # a temp file in the store until marker stores it
-    documents: int  # spine documents: an EPUB's "pages"
+    book: EpubText  # metadata, and the markdown of each spine document (a per-page measure's unit)
     seconds: float  # conversion time
     flag: str | None  # why the right-paper check passed it unverified, if it did
+
+    @property
+    def documents(self) -> int:
+        """Spine documents: an EPUB's "pages"."""
+        return len(self.book.documents)
 
 
 async def read_epub_fulltext(
@@ -53,4 +58,4 @@ async def read_epub_fulltext(
     except BaseException:
         out.unlink(missing_ok=True)
         raise
-    return EpubFullText(out, len(book.documents), seconds, flag)
+    return EpubFullText(out, book, seconds, flag)
