@@ -23,7 +23,7 @@ from .right_paper import check_identity
 @dataclass(frozen=True)
 class EpubFullText:
     markdown_path: Path  # a temp file in the store until marker stores it
-    book: EpubText  # metadata, and the markdown of each spine document (a per-page measure's unit)
+    book: EpubText  # metadata and per-spine-document markdown (a per-page measure's unit)
     seconds: float  # conversion time
     flag: str | None  # why the right-paper check passed it unverified, if it did
 
