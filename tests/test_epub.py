@@ -24,6 +24,9 @@ from bs4 import BeautifulSoup
 from workflows.research.academic_lit_review.paper_processor.acquisition.epub_package import (
     open_epub,
 )
+from workflows.research.academic_lit_review.paper_processor.acquisition.right_paper import (
+    check_identity,
+)
 from workflows.research.academic_lit_review.paper_processor.conversion.epub import (
     CONVERTER_NAME,
     convert_epub,
@@ -190,6 +193,20 @@ def test_endnotes_in_another_document_and_in_a_list_are_footnotes(tmp_path):
     assert "Claim one[^1] and claim two[^2]." in md
     assert "[^1]: First source." in md and "[^2]: Second source." in md
     assert "\u21a9" not in md
+
+
+def test_a_chapter_of_an_edited_volume_is_found_by_its_table_of_contents(tmp_path):
+    chapters = [
+        Chapter(
+            f"c{n}.xhtml",
+            f"Essay {n}: On topic number {n}",
+            f"<h1>Essay {n}</h1>" + "<p>text</p>" * 400,
+        )
+        for n in range(1, 6)
+    ]
+    book = convert(build_epub("Collected Essays", chapters), tmp_path)
+    assert "On topic number 5" not in book.identity_text()[-6000:]  # far past the first text
+    assert check_identity(book.identity_text(), title="On Topic Number 5", doi=None).flag is None
 
 
 def test_epub2_with_an_ncx_only_takes_levels_from_the_ncx(tmp_path):
@@ -486,6 +503,7 @@ async def test_open_access_epub_and_landing_page_link_convert(open_web, make_pap
         assert all(text in md for text in paper.paragraphs)
     assert second["source_url"].endswith("/files/linked.epub")
     assert (third["status"], third["reason"]) == ("failed", "wrong_paper")
+    assert "Unrelated Poems Of The Sea" in third["tried"][0]["detail"]
     # A second run answers from the store, and still says what the text was.
     again = await run_graph(graph, {"papers": papers[:1]}, context=ctx)
     cached = again.output["outcomes"][0]

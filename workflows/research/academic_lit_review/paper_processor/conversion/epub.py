@@ -72,14 +72,16 @@ class EpubText:
     identifiers: tuple[str, ...]
     documents: tuple[SpineDocument, ...]
     toc_entries: int  # entries of the table of contents that headings were taken from
+    contents: tuple[str, ...] = ()  # the labels of the table of contents, in order
 
     @property
     def markdown(self) -> str:
         return "\n\n".join(d.markdown.strip() for d in self.documents if d.markdown.strip()) + "\n"
 
     def identity_text(self) -> str:
-        """What the right-paper check reads: the metadata's title and ids, then the first text."""
-        head = "\n".join([self.title or "", *self.creators, *self.identifiers])
+        """What the right-paper check reads: the metadata's title and ids, the table of contents
+        (a chapter of an edited volume is found by its title there), then the first text."""
+        head = "\n".join([self.title or "", *self.creators, *self.identifiers, *self.contents])
         return head + "\n" + self.markdown[:_IDENTITY_CHARS]
 
 
@@ -125,6 +127,7 @@ def convert_epub(path: Path, *, max_unpacked_bytes: int) -> EpubText:
         identifiers=package.identifiers,
         documents=documents,
         toc_entries=placed,
+        contents=tuple(entry.label for entry in toc),
     )
 
 
