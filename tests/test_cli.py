@@ -513,9 +513,9 @@ def test_demo_converts_and_every_manifest_path_exists(tmp_path: Path) -> None:
     del env["PAPER_PROCESSOR_CONVERTER"]  # the demo runs the real converter
     result = run_cli("demo", "--out", tmp_path / "out", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 converted, 2 failed" in result.stdout.splitlines(), result.stdout
+    assert "5 converted, 2 failed" in result.stdout.splitlines(), result.stdout
     records = read_manifest(tmp_path / "out")
-    assert [r["status"] for r in records].count("converted") == 4
+    assert [r["status"] for r in records].count("converted") == 5
     for record in records:
         for field in ("markdown_path", "markdown_file"):
             if record.get(field):

@@ -196,6 +196,7 @@ def test_retrieve_service_lifecycle(tmp_path: Path) -> None:
             "error": None,
             "error_code": None,
             "doi": "10.1/held",
+            "file_format": "pdf",
         }
         file = client.get(f"/jobs/{job_id}/file")
         assert file.status_code == 200 and file.headers["content-type"].startswith(

@@ -153,6 +153,11 @@ def _held(env: Env, **kwargs: Any) -> dict:
     return env.via_service()
 
 
+def _downloads_only_healthy(env: Env) -> None:
+    # The healthy paper's file is fetched; the one in an unsupported format is not.
+    assert sum(env.service.host.downloads.values()) == 1, env.service.host.downloads
+
+
 def _service_down(env: Env) -> dict:
     env.context["retrieve_url"] = env.stack.enter_context(refused_url())
     return env.via_service()
@@ -380,13 +385,25 @@ FAULTS: dict[str, Fault] = {
         f"job-failed-{code}": Fault("retrieve", _job_fails(code), "job_failed", code)
         for code in ERROR_CODES
     },
+    # An EPUB is a full text too: converted from its XHTML, no converter worker needed.
     "file-is-epub": Fault(
         "retrieve",
         lambda env: _held(
-            env, pdf=epub_bytes(), ready_after_s=0.3, content_type="application/epub+zip"
+            env,
+            pdf=epub_bytes(env.paper.title),
+            ready_after_s=0.3,
+            content_type="application/epub+zip",
+            file_format="epub",
         ),
-        "not_pdf",
-        "application/epub+zip",
+        None,
+    ),
+    # A format this package does not read fails at once, named, without a download.
+    "file-format-unsupported": Fault(
+        "retrieve",
+        lambda env: _held(env, ready_after_s=0.3, file_format="djvu"),
+        "unsupported_format",
+        "'djvu'",
+        check=lambda env: _downloads_only_healthy(env),
     ),
     "file-is-html": Fault(
         "retrieve",

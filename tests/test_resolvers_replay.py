@@ -189,7 +189,7 @@ async def test_papis_pages_through_the_graph(two_hosts, context, tmp_path):
     ] * 3 + [("failed", "html_challenge", None)] * 2 + [("converted", None, "html")]
     for outcome in outcomes[:3]:
         assert [a["reason"] for a in outcome["tried"]] == ["html_page", None]
-        assert outcome["tried"][1]["detail"].startswith("PDF link of ")
+        assert outcome["tried"][1]["detail"].startswith("full-text link of ")
     assert "## Introduction" in outcomes[5]["markdown"] and "## Abstract" in outcomes[5]["markdown"]
 
 

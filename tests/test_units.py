@@ -13,6 +13,7 @@ from workflows.research.academic_lit_review.paper_processor.conversion.queue imp
 from workflows.research.academic_lit_review.paper_processor.errors import SourceFailed
 from workflows.research.academic_lit_review.paper_processor.models import Paper, normalize_doi
 from workflows.research.academic_lit_review.paper_processor.store import safe_stem
+from workflows.research.academic_lit_review.paper_processor.testing.faults import epub_bytes
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import challenge_page
 
 
@@ -76,7 +77,7 @@ def test_distinct_keys_never_share_a_stem():
         (b"<!DOCTYPE html><html><body>Article</body></html>", "text/html", "html_page"),
         (b"<html><head><title>Just a moment...</title>", "text/html", "html_challenge"),
         (challenge_page(), "text/html", "html_challenge"),
-        (b"PK\x03\x04epub", "application/epub+zip", "not_pdf"),
+        (b"PK\x03\x04epub", "application/epub+zip", "unsupported_format"),  # a zip, not an EPUB
         (b"", None, "not_pdf"),
     ],
 )
@@ -87,7 +88,11 @@ def test_non_pdf_bodies_get_their_own_reason(head, content_type, reason):
 
 
 def test_pdf_header_after_junk_is_accepted():
-    classify_head(b"junk" * 10 + b"%PDF-1.7\n", "application/octet-stream")
+    assert classify_head(b"junk" * 10 + b"%PDF-1.7\n", "application/octet-stream") == "pdf"
+
+
+def test_an_epub_is_recognised_by_its_first_entry():
+    assert classify_head(epub_bytes()[:4096], "application/octet-stream") == "epub"
 
 
 @pytest.mark.parametrize(

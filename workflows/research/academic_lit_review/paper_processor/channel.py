@@ -34,8 +34,8 @@ class Acquired:
     index: int
     key: str
     path: str
-    kind: str  # "pdf" to convert; "markdown" (HTML full text) to store as it is; "stored"
-    # when the store already holds its markdown
+    kind: str  # "pdf" to convert; "markdown" (HTML or EPUB full text, converted already) to
+    # store as it is; "stored" when the store already holds its markdown
     source: str
     source_url: str | None
     pages: int | None
@@ -43,6 +43,8 @@ class Acquired:
     doi: str | None = None
     title: str | None = None
     claimed: bool = False  # this run holds the paper's conversion claim in the store
+    format: str = "pdf"  # what the full text arrived as: pdf, epub, html
+    converter: str | None = None  # for markdown: the converter that made it (html, epub-xhtml)
     attempts: tuple[dict[str, Any], ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
 

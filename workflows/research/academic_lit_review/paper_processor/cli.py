@@ -790,12 +790,11 @@ def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     converted = [o for o in outcomes if o["status"] == "converted"]
     if converted:
         reused = sum(bool(o.get("cached")) for o in converted)
-        table.add_row(
-            "converted",
-            str(len(converted)),
-            f"{reused} reused from the workspace" if reused else "",
-            style="green",
-        )
+        formats = Counter(o.get("format") or "pdf" for o in converted)
+        notes = [", ".join(f"{n} {fmt}" for fmt, n in formats.most_common())]
+        if reused:
+            notes.append(f"{reused} reused from the workspace")
+        table.add_row("converted", str(len(converted)), "; ".join(notes), style="green")
     failed_by_reason: dict[str, list[dict]] = {}
     for outcome in outcomes:
         if outcome["status"] == "failed":

@@ -55,6 +55,12 @@ class Context(BaseSettings):
     max_pdf_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1024, description="Size cap per download."
     )
+    max_epub_unpacked_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Cap on what an EPUB's entries declare they unpack to, checked before any is"
+        " inflated (zip bombs).",
+    )
     connect_timeout_s: float = Field(
         default=10.0, gt=0, description="Deadline to connect to a host."
     )
@@ -148,6 +154,12 @@ class Context(BaseSettings):
     )
     retrieve_service_timeout_s: int = Field(
         default=600, gt=0, description="timeout_seconds sent with each retrieve request."
+    )
+    preferred_formats: list[Literal["pdf", "epub"]] = Field(
+        default_factory=lambda: ["pdf", "epub"],
+        min_length=1,
+        description="preferred_formats sent with each retrieve request, best first; the job's"
+        " file_format says which came back.",
     )
 
     converter: Literal["marker", "calibrated", "faulty"] = Field(

@@ -2,9 +2,10 @@
 
     paper-processor demo --out demo-output
 
-Six generated papers are served from loopback fakes (real HTTP servers on 127.0.0.1): three
+Seven generated papers are served from loopback fakes (real HTTP servers on 127.0.0.1): three
 open-access PDFs that arrive at different times, a "PDF" link that answers with an HTML landing
-page, a link that is 404, and a paper with no open-access copy that only retrieve-academic holds.
+page, a link that is 404, a paper with no open-access copy that only retrieve-academic holds,
+and one published as an EPUB (converted from its XHTML, no converter worker needed).
 The command line's `run` converts them with the real marker converter into a fresh workspace
 inside --out (so the demo always does real work, and the manifest's paths stay valid), and writes
 the markdown and the manifest to --out. Needs no extras: the fakes ship with the package.
@@ -23,6 +24,7 @@ from pathlib import Path
 import click
 
 from .cli import main as command_line
+from .testing.epubs import paper_epub
 from .testing.loopback import serve_loopback
 from .testing.openweb import OpenWebHost, Respond, html_page
 from .testing.pdfs import paper_text, write_paper_pdf
@@ -36,7 +38,7 @@ RETRIEVE_READY_AFTER_S = 1.5
 class DemoPaper:
     seed: int
     pages: int
-    serve: str  # "pdf", "html", "missing" (404) or "retrieve" (no open-access copy)
+    serve: str  # "pdf", "epub", "html", "missing" (404) or "retrieve" (no open-access copy)
     delay_s: float = 0.0
 
 
@@ -47,13 +49,15 @@ PAPERS = (
     DemoPaper(seed=4, pages=1, serve="html"),
     DemoPaper(seed=5, pages=1, serve="missing"),
     DemoPaper(seed=6, pages=2, serve="retrieve"),
+    DemoPaper(seed=7, pages=1, serve="epub", delay_s=0.5),
 )
 
 
 def stage_papers(
     folder: Path, *, host: OpenWebHost, web_url: str, service: RetrieveService
 ) -> list[dict]:
-    """Write each demo paper's PDF, put it where its scenario says, return the input papers."""
+    """Write each demo paper's PDF (or EPUB), put it where its scenario says, return the input
+    papers."""
     papers = []
     for demo in PAPERS:
         title, paragraphs = paper_text(demo.seed)
@@ -76,6 +80,13 @@ def stage_papers(
         if demo.serve == "pdf":
             host.add(f"/papers/{demo.seed}.pdf", Respond(body=pdf, delay_s=demo.delay_s))
             paper["oa_urls"] = [f"{web_url}/papers/{demo.seed}.pdf"]
+        elif demo.serve == "epub":
+            epub = paper_epub(title, paragraphs, doi=doi)
+            host.add(
+                f"/books/{demo.seed}.epub",
+                Respond(body=epub, content_type="application/epub+zip", delay_s=demo.delay_s),
+            )
+            paper["oa_urls"] = [f"{web_url}/books/{demo.seed}.epub"]
         elif demo.serve == "html":
             landing = html_page(title, f"<h1>{title}</h1><p>Subscribe to read the full text.</p>")
             host.add(

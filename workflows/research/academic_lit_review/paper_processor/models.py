@@ -36,11 +36,13 @@ class Reason(StrEnum):
     INVALID_INPUT = "invalid_input"
     DUPLICATE = "duplicate"
     NO_OPEN_ACCESS = "no_open_access"
-    NOT_PDF = "not_pdf"
+    NOT_PDF = "not_pdf"  # bytes that are no supported format, from an open-access source
+    UNSUPPORTED_FORMAT = "unsupported_format"  # a format the service returned that is not read
     HTML_PAGE = "html_page"
     HTML_CHALLENGE = "html_challenge"
     TOO_LARGE = "too_large"
     CORRUPT_PDF = "corrupt_pdf"
+    CORRUPT_EPUB = "corrupt_epub"
     ENCRYPTED = "encrypted"
     WRONG_PAPER = "wrong_paper"
     HTTP_ERROR = "http_error"
@@ -52,6 +54,20 @@ class Reason(StrEnum):
     JOB_TIMEOUT = "job_timeout"
     CONVERSION_FAILED = "conversion_failed"
     CONVERSION_TIMEOUT = "conversion_timeout"
+
+
+# The formats a full text can arrive in; each outcome names its own.
+DocumentFormat = Literal["pdf", "epub", "html"]
+SUPPORTED_FILE_FORMATS: tuple[DocumentFormat, ...] = ("pdf", "epub")
+# Converters other than marker and its test doubles, and the format each one reads.
+_FORMAT_OF_CONVERTER: dict[str, DocumentFormat] = {"html": "html", "epub-xhtml": "epub"}
+
+
+def format_of_converter(converter: str | None) -> DocumentFormat | None:
+    """The format a stored markdown was made from, told by the converter that made it."""
+    if converter is None:
+        return None
+    return _FORMAT_OF_CONVERTER.get(converter, "pdf")
 
 
 def normalize_doi(raw: str) -> str:
@@ -150,8 +166,13 @@ class Outcome(BaseModel):
     message: str | None = None
     source: str | None = Field(default=None, description="open_access or retrieve_academic.")
     source_url: str | None = None
+    format: DocumentFormat | None = Field(
+        default=None, description="What the full text arrived as: pdf, epub or html."
+    )
     pages: int | None = None
-    converter: str | None = None
+    converter: str | None = Field(
+        default=None, description="marker (pdf), epub-xhtml (epub), html (HTML full text)."
+    )
     mode: str | None = Field(default=None, description="Conversion mode actually used.")
     mode_reason: str | None = None
     markdown_path: str | None = None
@@ -171,6 +192,7 @@ def failure(
     doi: str | None = None,
     title: str | None = None,
     tried: list[Attempt] | list[dict] | tuple = (),
+    format: DocumentFormat | None = None,
 ) -> dict[str, Any]:
     """A `failed` outcome as the plain dict that graph state and the manifest hold."""
     return Outcome(
@@ -182,5 +204,6 @@ def failure(
         stage=stage,
         reason=reason,
         message=message,
+        format=format,
         tried=[Attempt.model_validate(a) for a in tried],
     ).model_dump(mode="json")

@@ -31,7 +31,7 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
-from .models import Outcome
+from .models import Outcome, format_of_converter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS artifacts (
@@ -90,6 +90,7 @@ class Artifacts:
             status="converted",
             source=self.source,
             source_url=self.source_url,
+            format=format_of_converter(self.converter),
             pages=self.pages,
             converter=self.converter,
             mode=self.mode,

@@ -12,11 +12,13 @@ import httpx
 
 from ..errors import SourceFailed
 from ..models import Reason
+from .epub_package import ZIP_MAGIC
 from .safety import check_url
 from .validate import PDF_HEADER_WINDOW, SNIFF_BYTES, is_challenge_page
 
 CHUNK_BYTES = 64 * 1024
-# Once the first bytes show a non-PDF body, keep at most this much (landing pages can be mined).
+# Once the first bytes show a body that is neither a PDF nor a zip (an EPUB), keep at most this
+# much (landing pages can be mined).
 MAX_HTML_BYTES = 5 * 1024 * 1024
 
 
@@ -125,7 +127,11 @@ async def _save_body(response: httpx.Response, dest: Path, max_bytes: int) -> Do
             size += len(chunk)
             if len(head) < SNIFF_BYTES:
                 head += chunk[: SNIFF_BYTES - len(head)]
-                if len(head) >= PDF_HEADER_WINDOW and b"%PDF-" not in head[:PDF_HEADER_WINDOW]:
+                if (
+                    len(head) >= PDF_HEADER_WINDOW
+                    and b"%PDF-" not in head[:PDF_HEADER_WINDOW]
+                    and not head.startswith(ZIP_MAGIC)
+                ):
                     cap = min(cap, MAX_HTML_BYTES)
             if size > cap:
                 raise SourceFailed(Reason.TOO_LARGE, f"body exceeds {cap} bytes")

@@ -27,7 +27,7 @@ def open_client(
         transport=wrap_transport(pool) if wrap_transport else pool,
         headers={
             "User-Agent": ctx.user_agent(),
-            "Accept": "application/pdf,text/html;q=0.8,*/*;q=0.5",
+            "Accept": "application/pdf,application/epub+zip;q=0.9,text/html;q=0.8,*/*;q=0.5",
         },
         # Redirects are followed by hand so every hop passes the URL safety check.
         follow_redirects=False,

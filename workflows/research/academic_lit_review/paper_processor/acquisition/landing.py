@@ -1,4 +1,4 @@
-"""Mine a publisher's landing page for the link to its PDF, the way Zotero's translators do.
+"""Mine a publisher's landing page for the link to its PDF (or EPUB), as Zotero's translators do.
 
 In order of trust:
 
@@ -72,4 +72,52 @@ def find_pdf_links(page: bytes | str | BeautifulSoup, page_url: str) -> list[str
             before = len(found)
             keep(href)
             anchors += len(found) - before
+    return found
+
+
+EPUB_META_NAMES = ("citation_epub_url",)
+_EPUB_PATH = re.compile(r"(\.epub$)|(/epub(/|$))", re.IGNORECASE)
+_EPUB_TEXT = re.compile(r"\b(download\s+)?(full[\s-]*text\s+)?e-?pub\b", re.IGNORECASE)
+_EPUB_TYPE = "application/epub+zip"
+
+
+def find_epub_links(page: bytes | str | BeautifulSoup, page_url: str) -> list[str]:
+    """The page's links to an EPUB of the work (open-access books often have one beside the
+    PDF): meta tags, `<link>`/`<a>` typed application/epub+zip, anchors whose path ends in
+    `.epub` or whose text says EPUB. Blocking: call from a worker thread."""
+    soup = page if isinstance(page, BeautifulSoup) else parse_html(page)
+    base = page_url
+    if (tag := soup.find("base", href=True)) is not None:
+        base = urljoin(page_url, str(tag["href"]))
+    found: list[str] = []
+
+    def keep(href: object) -> bool:
+        if not isinstance(href, str) or not href.strip():
+            return False
+        url = urljoin(base, href.strip())
+        if urlsplit(url).scheme in ("http", "https") and url not in found:
+            found.append(url)
+            return True
+        return False
+
+    for meta in soup.find_all("meta"):
+        name = str(meta.get("name") or meta.get("property") or "").strip().lower()
+        if name in EPUB_META_NAMES:
+            keep(meta.get("content"))
+    for link in soup.find_all("link", href=True):
+        if str(link.get("type", "")).strip().lower() == _EPUB_TYPE:
+            keep(link["href"])
+    anchors = 0
+    for anchor in soup.find_all("a", href=True):
+        if anchors >= MAX_ANCHOR_LINKS:
+            break
+        href = str(anchor["href"])
+        typed = str(anchor.get("type", "")).strip().lower() == _EPUB_TYPE
+        path = urlsplit(urljoin(base, href)).path
+        if (
+            typed
+            or _EPUB_PATH.search(path)
+            or _EPUB_TEXT.fullmatch(anchor.get_text(" ", strip=True))
+        ):
+            anchors += keep(href)
     return found

@@ -1,11 +1,13 @@
-"""Try a paper's routes in order until one yields its full text: a PDF, else an HTML article.
+"""Try a paper's routes in order until one yields its full text: a PDF or an EPUB, else an HTML
+article.
 
 For each route of `source_order` that applies to the paper (resolvers.py), every candidate URL
 is fetched through the run's polite web (web.py):
 
     a PDF          validated (pdfium), checked to be this paper (right_paper.py), stored: done
-    an HTML page   mined for links to its PDF (landing.py), each tried the same way; if none
-                   works the page may still hold the article itself (html_fulltext.py)
+    an EPUB        validated and converted to markdown (epub_fulltext.py), checked: done
+    an HTML page   mined for links to its PDF or EPUB (landing.py), each tried the same way; if
+                   none works the page may still hold the article itself (html_fulltext.py)
     a failure      recorded as an Attempt; the next candidate
 
 Rules that keep the search short and polite:
@@ -28,12 +30,14 @@ import anyio.to_thread
 import httpx
 
 from ..context import Context
+from ..conversion.epub import CONVERTER_NAME
 from ..errors import SourceFailed
 from ..files import discard
 from ..models import Attempt, Paper, Reason
 from ..store import ArtifactStore
+from .epub_fulltext import read_epub_fulltext
 from .html_fulltext import FullText, extract_fulltext
-from .landing import find_pdf_links
+from .landing import find_epub_links, find_pdf_links
 from .politeness import host_key
 from .resolvers import RESOLVERS, Candidate, ResolverConfig
 from .right_paper import check_identity
@@ -52,8 +56,11 @@ class Acquisition:
     """What trying a paper's sources produced: a stored PDF, markdown to store, or attempts."""
 
     pdf_path: str | None = None
-    pages: int | None = None
-    markdown_path: str | None = None  # HTML full text, already markdown (a temp file)
+    pages: int | None = None  # PDF pages; for an EPUB its spine documents
+    markdown_path: str | None = None  # HTML or EPUB full text, already markdown (a temp file)
+    format: str = "pdf"  # what the full text arrived as: pdf, epub, html
+    converter: str | None = None  # what made the markdown: html, epub-xhtml
+    convert_s: float | None = None  # time that conversion took
     source_url: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     seconds: float = 0.0
@@ -68,6 +75,7 @@ class SourcePolicy:
     html_fulltext: bool = True
     html_min_words: int = 1500
     check_right_paper: bool = True
+    max_epub_unpacked_bytes: int = 512 * 1024 * 1024
 
     @classmethod
     def from_context(cls, ctx: Context) -> SourcePolicy:
@@ -77,6 +85,7 @@ class SourcePolicy:
             html_fulltext=ctx.html_fulltext,
             html_min_words=ctx.html_min_words,
             check_right_paper=ctx.check_right_paper,
+            max_epub_unpacked_bytes=ctx.max_epub_unpacked_bytes,
         )
 
 
@@ -105,6 +114,12 @@ async def acquire_open_access(
 class _Pdf:
     tmp: Path
     info: PdfInfo
+    url: str
+
+
+@dataclass(frozen=True)
+class _Epub:
+    tmp: Path
     url: str
 
 
@@ -196,21 +211,25 @@ class _Search:
             return False
         if isinstance(found, _Pdf):
             return await self._accept_pdf(candidate, found)
+        if isinstance(found, _Epub):
+            return await self._accept_epub(candidate, found)
         return await self._mine(candidate, found, depth)
 
-    async def _fetch(self, url: str) -> _Pdf | _Page:
+    async def _fetch(self, url: str) -> _Pdf | _Epub | _Page:
         tmp = self.store.temp_path(".download")
         try:
             downloaded = await self.web.download(url, tmp)
             try:
-                classify_head(downloaded.head, downloaded.content_type)
+                kind = classify_head(downloaded.head, downloaded.content_type)
             except SourceFailed as failed:
                 if failed.reason is not Reason.HTML_PAGE:
                     raise
                 html = await anyio.Path(tmp).read_bytes()
-                links = await anyio.to_thread.run_sync(find_pdf_links, html, downloaded.url)
+                links = await anyio.to_thread.run_sync(_fulltext_links, html, downloaded.url)
                 await discard(tmp)
                 return _Page(downloaded.url, html, links)
+            if kind == "epub":
+                return _Epub(tmp, downloaded.url)
             info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
         except BaseException:
             await discard(tmp)
@@ -242,10 +261,40 @@ class _Search:
         )
         return True
 
+    async def _accept_epub(self, candidate: Candidate, epub: _Epub) -> bool:
+        try:
+            text = await read_epub_fulltext(
+                epub.tmp,
+                self.store,
+                max_unpacked_bytes=self.policy.max_epub_unpacked_bytes,
+                title=self.paper.title,
+                doi=self.paper.doi,
+                check_right_paper=self.policy.check_right_paper,
+            )
+        except SourceFailed as failed:
+            self._attempt(candidate.route, candidate.url, failed, note=candidate.note)
+            return False
+        finally:
+            await discard(epub.tmp)  # the markdown is what is kept
+        result = self.result
+        result.markdown_path, result.source_url = str(text.markdown_path), epub.url
+        result.format, result.converter = "epub", CONVERTER_NAME
+        result.pages, result.convert_s = text.documents, text.seconds
+        result.attempts.append(
+            Attempt(
+                source=candidate.route,
+                url=candidate.url,
+                detail=_join(
+                    candidate.note, f"EPUB, {text.documents} spine document(s)", text.flag
+                ),
+            )
+        )
+        return True
+
     async def _mine(self, candidate: Candidate, page: _Page, depth: int) -> bool:
         limit = LINKS_PER_PAGE[depth] if depth < len(LINKS_PER_PAGE) else 0
         links = [link for link in page.pdf_links if link not in self.tried][:limit]
-        found = f"{len(links)} PDF link(s) followed" if links else "no PDF link"
+        found = f"{len(links)} PDF/EPUB link(s) followed" if links else "no PDF or EPUB link"
         page_attempt = Attempt(
             source=candidate.route,
             url=candidate.url,
@@ -255,7 +304,7 @@ class _Search:
         self.result.attempts.append(page_attempt)
         for link in links:
             if await self._try(
-                Candidate(candidate.route, link, f"PDF link of {page.url}"), depth + 1
+                Candidate(candidate.route, link, f"full-text link of {page.url}"), depth + 1
             ):
                 return True
         if self.policy.html_fulltext and self.fallback is None:
@@ -285,6 +334,7 @@ class _Search:
         out = self.store.temp_path(".md")
         await anyio.Path(out).write_text(fallback.text.markdown, encoding="utf-8")
         self.result.markdown_path, self.result.source_url = str(out), fallback.url
+        self.result.format, self.result.converter = "html", "html"
         self.result.attempts.append(
             Attempt(
                 source=fallback.route,
@@ -299,6 +349,12 @@ class _Search:
         self.result.attempts.append(
             Attempt(source=route, url=url, reason=failed.reason, detail=_join(note, failed.detail))
         )
+
+
+def _fulltext_links(html: bytes, url: str) -> list[str]:
+    """A landing page's PDF links, then its EPUB links: PDFs keep their page numbers."""
+    pdfs = find_pdf_links(html, url)
+    return pdfs + [link for link in find_epub_links(html, url) if link not in pdfs]
 
 
 def _host(url: str) -> str | None:

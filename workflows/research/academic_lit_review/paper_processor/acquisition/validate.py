@@ -1,4 +1,7 @@
-"""Decide whether downloaded bytes are a usable PDF, and say precisely why not."""
+"""Decide whether downloaded bytes are a usable PDF (or an EPUB), and say precisely why not.
+
+EPUBs are checked and read by epub_package.py; here they are only recognised.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from pathlib import Path
 import pypdfium2
 
 from ..errors import SourceFailed
-from ..models import Reason
+from ..models import DocumentFormat, Reason
+from .epub_package import ZIP_MAGIC, looks_like_epub
 
 PDF_HEADER_WINDOW = 1024  # readers accept junk before %PDF- within the first KiB
 SNIFF_BYTES = 32 * 1024  # enough of an HTML page to recognise a bot wall
@@ -53,10 +57,18 @@ def is_challenge_page(head: bytes) -> bool:
     return any(marker in lowered for marker in _CHALLENGE_MARKERS)
 
 
-def classify_head(head: bytes, content_type: str | None) -> None:
-    """Raise unless the first bytes look like a PDF (header within the first KiB)."""
+def classify_head(head: bytes, content_type: str | None) -> DocumentFormat:
+    """The format the first bytes show: a PDF (header within the first KiB) or an EPUB (a zip
+    whose first entry is its `mimetype`); raise for anything else, saying what it is."""
     if _PDF_MAGIC in head[:PDF_HEADER_WINDOW]:
-        return
+        return "pdf"
+    if looks_like_epub(head):
+        return "epub"
+    if head.startswith(ZIP_MAGIC):
+        raise SourceFailed(
+            Reason.UNSUPPORTED_FORMAT,
+            "a zip archive that is not an EPUB (its first entry is not the EPUB `mimetype`)",
+        )
     looks_html = bool(_HTML_START.match(head)) or (content_type or "").startswith(
         ("text/html", "application/xhtml")
     )
@@ -66,7 +78,10 @@ def classify_head(head: bytes, content_type: str | None) -> None:
         raise SourceFailed(Reason.HTML_PAGE, "got an HTML page instead of a PDF")
     if not head:
         raise SourceFailed(Reason.NOT_PDF, "empty response body")
-    raise SourceFailed(Reason.NOT_PDF, f"no %PDF header (content-type {content_type or 'unknown'})")
+    raise SourceFailed(
+        Reason.NOT_PDF,
+        f"neither a PDF nor an EPUB: no %PDF header (content-type {content_type or 'unknown'})",
+    )
 
 
 def inspect_pdf(path: Path) -> PdfInfo:

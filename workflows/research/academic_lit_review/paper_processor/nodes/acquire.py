@@ -185,15 +185,20 @@ async def _acquire_one(index: int, run: _Run) -> None:
         )
         return
     if result.markdown_path is not None:
-        # No PDF anywhere, but an HTML page held the article: marker stores it as it is.
+        # An EPUB, converted already, or (no PDF anywhere) an HTML page that held the article:
+        # marker stores the markdown as it is.
         run.emit(
             "downloaded",
             index=index,
             key=key,
             url=result.source_url,
             kind="markdown",
+            format=result.format,
             seconds=round(result.seconds, 4),
         )
+        timings = {"acquire_s": time.perf_counter() - started}
+        if result.convert_s is not None:
+            timings["convert_s"] = result.convert_s
         try:
             await run.to_marker.send(
                 Acquired(
@@ -202,9 +207,11 @@ async def _acquire_one(index: int, run: _Run) -> None:
                     kind="markdown",
                     source="open_access",
                     source_url=result.source_url,
-                    pages=None,
+                    pages=result.pages,
+                    format=result.format,
+                    converter=result.converter,
                     attempts=attempts,
-                    timings={"acquire_s": time.perf_counter() - started},
+                    timings=timings,
                 )
             )
         except BaseException:
@@ -255,7 +262,9 @@ async def _submit_to_service(
     if problem is None:
         try:
             job_id = await run.service.submit(
-                paper, timeout_seconds=run.ctx.retrieve_service_timeout_s
+                paper,
+                timeout_seconds=run.ctx.retrieve_service_timeout_s,
+                preferred_formats=run.ctx.preferred_formats,
             )
         except ServiceError as exc:
             problem = f"retrieve-academic refused the job: {exc}"

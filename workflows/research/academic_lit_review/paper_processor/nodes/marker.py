@@ -2,7 +2,8 @@
 
 Arrivals are drained into a relevance-ordered waiting room at once, so producers never wait on
 conversion. Whenever the pool has a converter place (a free converter, or one about to finish its
-document), the most relevant waiting paper takes it.
+document), the most relevant waiting paper takes it. Full text that arrives as markdown already
+(HTML articles, EPUBs converted from their XHTML) takes no place: it is stored on arrival.
 """
 
 from __future__ import annotations
@@ -96,21 +97,38 @@ async def _admit(
     inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting], work: _Converting
 ) -> None:
     # Papers whose claim another run holds wait for it beside the others, never in their way.
+    # Full text that is markdown already (HTML, EPUB) needs no converter: stored on arrival.
     async with anyio.create_task_group() as claiming:
         async for item in inbox:
-            if item.claimed:
+            if item.kind == "markdown":
+                claiming.start_soon(_store_on_arrival, item, work)
+            elif item.claimed:
                 waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
             else:
                 claiming.start_soon(_claim_then_wait, item, waiting, work)
     waiting.close()
 
 
+async def _store_on_arrival(item: Acquired, work: _Converting) -> None:
+    """Store markdown that needs no conversion, without waiting for a converter place."""
+    if not item.claimed and not await _claim_conversion(item, work):
+        await discard(item.path)  # another run stored this paper meanwhile
+        await _answer_from_store(item, work)
+        return
+    try:
+        await _store_markdown(_Waiting(item, time.perf_counter()), work)
+    except BaseException:
+        await discard(item.path)  # a temp file until it is stored
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            await work.store.release(item.key, "convert", work.owner)
+
+
 async def _claim_then_wait(
     item: Acquired, waiting: RelevanceQueue[_Waiting], work: _Converting
 ) -> None:
     if item.kind == "stored" or not await _claim_conversion(item, work):
-        if item.kind == "markdown":
-            await discard(item.path)  # another run stored this paper meanwhile
         await _answer_from_store(item, work)
         return
     waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
@@ -136,10 +154,7 @@ async def _convert_one(
     item = entry.item
     handed_off = False
     try:
-        if item.kind == "markdown":
-            await _store_markdown(entry, work)
-        else:
-            handed_off = await _convert_claimed(entry, place, work, finishing)
+        handed_off = await _convert_claimed(entry, place, work, finishing)
     finally:
         if not handed_off:
             with anyio.CancelScope(shield=True):
@@ -234,6 +249,7 @@ async def _record_failed(
         doi=item.doi,
         title=item.title,
         tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
+        format=item.format,
     )
     work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
 
@@ -282,6 +298,7 @@ async def _store_converted(
         status="converted",
         source=item.source,
         source_url=item.source_url,
+        format=item.format,
         pages=pages,
         converter=converter,
         mode=mode,
@@ -297,6 +314,7 @@ async def _store_converted(
         index=item.index,
         key=item.key,
         pages=pages,
+        format=item.format,
         converter=converter,
         seconds=round(seconds, 4) if seconds is not None else None,
     )
@@ -311,7 +329,8 @@ def _has_words(path: Path) -> bool:
 
 
 async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
-    """Full text that arrived as HTML is markdown already: stored as it is, nothing converted."""
+    """Full text that arrived as HTML or EPUB is markdown already (acquisition converted it, in
+    a worker thread, with no model): stored as it is."""
     item = entry.item
     timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
     await _store_converted(
@@ -319,8 +338,8 @@ async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
         Path(item.path),
         work,
         timings=timings,
-        pages=None,
-        converter="html",
+        pages=item.pages,  # EPUB: its spine documents, the unit a per-page measure uses
+        converter=item.converter or "html",
         mode=None,
         mode_reason=None,
     )

@@ -2,7 +2,9 @@
 
 Jobs arrive from acquire while it runs. All pending jobs are polled together in rounds; a job
 tolerates transient service errors until its deadline. Finished files are downloaded and
-validated like open-access PDFs before they reach marker.
+validated like open-access ones before they reach marker: a PDF is stored for conversion, an
+EPUB converted to markdown here (in a worker thread); a format the job's `file_format` names
+that this package does not read fails as `unsupported_format` without a download.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,20 +21,34 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from langgraph.runtime import Runtime
 
+from ..acquisition.epub_fulltext import read_epub_fulltext
 from ..acquisition.http import download_limits, open_client
 from ..acquisition.right_paper import check_identity
 from ..acquisition.validate import classify_head, inspect_pdf
 from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
+from ..conversion.epub import CONVERTER_NAME
 from ..errors import SourceFailed
 from ..events import Emit, paper_events
 from ..files import discard
-from ..models import Reason, Stage, failure
+from ..models import SUPPORTED_FILE_FORMATS, Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..state import State
 from ..store import ArtifactStore
 
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def _file_kind(head: bytes, content_type: str | None, file_format: str | None) -> str:
+    """What the job's file is, judged by its bytes; bytes of no format this package reads are
+    an `unsupported_format` (named as the service named it)."""
+    try:
+        return classify_head(head, content_type)
+    except SourceFailed as exc:
+        if exc.reason is not Reason.NOT_PDF:
+            raise  # an HTML page or a bot wall says more than "unsupported"
+        named = f"a {file_format!r} file" if file_format else "a file of no named format"
+        raise SourceFailed(Reason.UNSUPPORTED_FORMAT, f"{named}: {exc.detail}") from exc
 
 
 def _transient(exc: SourceFailed) -> bool:
@@ -173,7 +190,7 @@ class _Poller:
         if status.status == "completed":
             self.board.pending.pop(job.job_id, None)
             self.board.fetching += 1
-            tg.start_soon(self._fetch, watch)
+            tg.start_soon(self._fetch, watch, status.file_format)
         elif status.status == "failed":
             code = status.error_code or "UNKNOWN"
             await self._finish_failed(
@@ -189,13 +206,21 @@ class _Poller:
         else:
             self.emit("retrieve_status", index=job.index, key=job.key, status=status.status)
 
-    async def _fetch(self, watch: _Watch) -> None:
+    async def _fetch(self, watch: _Watch, file_format: str | None) -> None:
         try:
-            await self._fetch_once(watch)
+            if file_format is not None and file_format not in SUPPORTED_FILE_FORMATS:
+                await self._record_failure(
+                    watch.job,
+                    Reason.UNSUPPORTED_FORMAT,
+                    f"job {watch.job.job_id} returned a {file_format!r} file; this package reads"
+                    f" {', '.join(SUPPORTED_FILE_FORMATS)}",
+                )
+                return
+            await self._fetch_once(watch, file_format)
         finally:
             self.board.fetch_done()
 
-    async def _fetch_once(self, watch: _Watch) -> None:
+    async def _fetch_once(self, watch: _Watch, file_format: str | None) -> None:
         job = watch.job
         started = time.perf_counter()
         tmp = self.store.temp_path(".download")
@@ -203,10 +228,21 @@ class _Poller:
             downloaded = await self.service.download_file(
                 job.job_id, tmp, limits=download_limits(self.ctx, trusted=True)
             )
-            classify_head(downloaded.head, downloaded.content_type)
-            info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
-            if self.ctx.check_right_paper:
-                check_identity(info.first_page_text, title=job.title, doi=job.doi)
+            kind = _file_kind(downloaded.head, downloaded.content_type, file_format)
+            if kind == "epub":
+                epub = await read_epub_fulltext(
+                    tmp,
+                    self.store,
+                    max_unpacked_bytes=self.ctx.max_epub_unpacked_bytes,
+                    title=job.title,
+                    doi=job.doi,
+                    check_right_paper=self.ctx.check_right_paper,
+                )
+                await discard(tmp)  # the markdown is what is kept
+            else:
+                info = await anyio.to_thread.run_sync(inspect_pdf, tmp)
+                if self.ctx.check_right_paper:
+                    check_identity(info.first_page_text, title=job.title, doi=job.doi)
         except SourceFailed as exc:
             await discard(tmp)
             if _transient(exc) and anyio.current_time() < watch.deadline:
@@ -228,34 +264,81 @@ class _Poller:
             await discard(tmp)
             raise
         url = f"{self.service.base_url}/jobs/{job.job_id}/file"
+        if kind == "epub":
+            await self._hand_over(
+                job,
+                path=epub.markdown_path,
+                kind="markdown",
+                url=url,
+                pages=epub.documents,
+                format="epub",
+                converter=CONVERTER_NAME,
+                timings={
+                    "retrieve_download_s": time.perf_counter() - started - epub.seconds,
+                    "convert_s": epub.seconds,
+                },
+            )
+            return
         stored = await self.store.put_pdf(
             job.key, tmp, pages=info.pages, source="retrieve_academic", source_url=url
         )
+        await self._hand_over(
+            job,
+            path=stored,
+            kind="pdf",
+            url=url,
+            pages=info.pages,
+            format="pdf",
+            converter=None,
+            timings={"retrieve_download_s": time.perf_counter() - started},
+        )
+
+    async def _hand_over(
+        self,
+        job: SubmittedJob,
+        *,
+        path: Path,
+        kind: str,
+        url: str,
+        pages: int,
+        format: str,
+        converter: str | None,
+        timings: dict[str, float],
+    ) -> None:
+        """Send a fetched full text to marker: a stored PDF, or markdown made from an EPUB."""
         self.emit(
             "downloaded",
             index=job.index,
             key=job.key,
             url=url,
-            pages=info.pages,
+            pages=pages,
+            format=format,
             source="retrieve_academic",
         )
-        await self.to_marker.send(
-            Acquired(
-                index=job.index,
-                key=job.key,
-                path=str(stored),
-                kind="pdf",
-                source="retrieve_academic",
-                source_url=url,
-                pages=info.pages,
-                relevance=job.relevance,
-                doi=job.doi,
-                title=job.title,
-                claimed=job.claimed,
-                attempts=job.attempts,
-                timings={"retrieve_download_s": time.perf_counter() - started},
+        try:
+            await self.to_marker.send(
+                Acquired(
+                    index=job.index,
+                    key=job.key,
+                    path=str(path),
+                    kind=kind,
+                    source="retrieve_academic",
+                    source_url=url,
+                    pages=pages,
+                    relevance=job.relevance,
+                    doi=job.doi,
+                    title=job.title,
+                    claimed=job.claimed,
+                    format=format,
+                    converter=converter,
+                    attempts=job.attempts,
+                    timings=timings,
+                )
             )
-        )
+        except BaseException:
+            if kind == "markdown":
+                await discard(path)  # a temp file until marker stores it
+            raise
 
     async def _finish_failed(
         self, watch: _Watch, reason: Reason, message: str, error_code: str | None = None

@@ -1,13 +1,16 @@
 """Client of the retrieve-academic job service.
 
 GET  /health          → {status, vpn_connected}
-POST /retrieve        → {job_id, status}       body: doi, title, authors, year, venue, timeout_seconds
-GET  /jobs/{id}       → {status: pending|searching|downloading|completed|failed, error, error_code}
+POST /retrieve        → {job_id, status}       body: doi, title, authors, year, venue,
+                                                timeout_seconds, preferred_formats (best first)
+GET  /jobs/{id}       → {status: pending|searching|downloading|completed|failed, error, error_code,
+                         file_format (what the finished file is: pdf, epub, ...)}
 GET  /jobs/{id}/file  → the file, streamed
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -47,6 +50,7 @@ class JobStatus:
     status: JobState
     error: str | None = None
     error_code: str | None = None
+    file_format: str | None = None  # lower case; None when the service does not say
 
 
 class RetrieveAcademic:
@@ -95,7 +99,13 @@ class RetrieveAcademic:
             return Health(status=f"HTTP {exc.status_code}", vpn_connected=None)
         return Health(status=str(body.get("status", "")), vpn_connected=body.get("vpn_connected"))
 
-    async def submit(self, paper: Paper, *, timeout_seconds: int) -> str:
+    async def submit(
+        self,
+        paper: Paper,
+        *,
+        timeout_seconds: int,
+        preferred_formats: Sequence[str] = ("pdf", "epub"),
+    ) -> str:
         payload = {
             "doi": paper.doi,
             "title": paper.title,
@@ -103,6 +113,7 @@ class RetrieveAcademic:
             "year": paper.year,
             "venue": paper.venue,
             "timeout_seconds": timeout_seconds,
+            "preferred_formats": list(preferred_formats),
         }
         body = self._json(await self._request("POST", "/retrieve", json=payload))
         job_id = body.get("job_id")
@@ -115,8 +126,13 @@ class RetrieveAcademic:
         status = body.get("status")
         if status not in _KNOWN_STATES:
             raise ServiceError(f"unknown job status {status!r}", transient=True)
+        file_format = body.get("file_format")
         return JobStatus(
-            job_id=job_id, status=status, error=body.get("error"), error_code=body.get("error_code")
+            job_id=job_id,
+            status=status,
+            error=body.get("error"),
+            error_code=body.get("error_code"),
+            file_format=file_format.strip().lower() if isinstance(file_format, str) else None,
         )
 
     async def download_file(self, job_id: str, dest: Path, *, limits: DownloadLimits) -> Downloaded:

@@ -17,7 +17,7 @@ plus `pdf_as_html` / `html_as_pdf` / `challenge` (lying Content-Type, bot walls)
 
 retrieve-academic: `refused_url()` (a port where nothing listens), and the fault modes of
 `RetrieveService` itself (`flap`, `throttle`, `stall`, `hold(..., serve=Behaviour)`).
-`epub_bytes()` builds a real, minimal EPUB (a file that is not a PDF).
+`epub_bytes()` builds a real, minimal EPUB 3 (the other format a full-text service returns).
 
 Every endless or hanging behaviour stops when the client disconnects and has a hard upper
 bound, so a test that goes wrong cannot pin a CPU or keep the server from shutting down.

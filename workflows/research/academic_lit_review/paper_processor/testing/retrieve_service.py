@@ -34,6 +34,7 @@ class _Held:
     ready_after_s: float
     content_type: str
     serve: Any = None  # an ASGI behaviour answering GET /jobs/{id}/file instead of `pdf`
+    file_format: str = "pdf"  # what a finished job's `file_format` says the file is
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,17 @@ class RetrieveService:
         ready_after_s: float = 1.0,
         content_type: str = "application/pdf",
         serve: Any = None,
+        file_format: str = "pdf",
     ) -> None:
         """Make `doi` findable; its job completes `ready_after_s` after submission.
 
-        `serve`, an ASGI behaviour, answers the file download instead of `pdf` (fault injection).
+        `serve`, an ASGI behaviour, answers the file download instead of `pdf` (fault injection);
+        `file_format` is what the finished job says the file is (pdf, epub, or anything else).
         """
         with self._lock:
             self._failures.pop(_key(doi), None)
             self._pending.discard(_key(doi))
-            self._held[_key(doi)] = _Held(pdf, ready_after_s, content_type, serve)
+            self._held[_key(doi)] = _Held(pdf, ready_after_s, content_type, serve, file_format)
 
     def fail(
         self,
@@ -242,6 +245,7 @@ class RetrieveService:
             self.polls[job_id] += 1
         state = job.state(time.monotonic())
         failed = state == "failed" and isinstance(job.outcome, _Failure)
+        done = state == "completed" and isinstance(job.outcome, _Held)
         return JSONResponse(
             {
                 "job_id": job_id,
@@ -249,6 +253,7 @@ class RetrieveService:
                 "error": job.outcome.error if failed else None,
                 "error_code": job.outcome.error_code if failed else None,
                 "doi": job.doi,
+                "file_format": job.outcome.file_format if done else None,
             }
         )
 
