@@ -52,6 +52,7 @@ class Reason(StrEnum):
     JOB_TIMEOUT = "job_timeout"
     CONVERSION_FAILED = "conversion_failed"
     CONVERSION_TIMEOUT = "conversion_timeout"
+    LOW_QUALITY = "low_quality"
 
 
 def normalize_doi(raw: str) -> str:
@@ -157,6 +158,11 @@ class Outcome(BaseModel):
     markdown_path: str | None = None
     markdown: str | None = None
     cached: bool = False
+    quality: dict[str, Any] | None = Field(
+        default=None,
+        description='Per page and paper: {"score", "flags", "pages": [{"page", "score", "flags",'
+        ' "repaired_by"}], "rungs"} (conversion/quality/report.py).',
+    )
     timings: dict[str, float] = Field(default_factory=dict)
     tried: list[Attempt] = Field(default_factory=list)
 

@@ -56,7 +56,16 @@ from ..models import Reason
 from .mode import ModeDecision, decide_mode
 from .places import PlacePool
 from .pool import _PROJECT_ROOT, ConversionFailed
-from .worker import Done, Failed, Job, WorkerSpec, _short, build_converter
+from .worker import (
+    Done,
+    Failed,
+    Job,
+    WorkerSpec,
+    _short,
+    build_checker,
+    build_converter,
+    convert_document,
+)
 
 NAMESPACE = "paper-processor"
 ACTOR_PREFIX = "converter-"
@@ -144,6 +153,7 @@ class ConverterActor:
 
     def __init__(self, spec: WorkerSpec) -> None:
         self._converter = build_converter(spec)
+        self._checker = build_checker(spec)
 
     def ready(self) -> dict[str, Any]:
         return {
@@ -153,12 +163,10 @@ class ConverterActor:
         }
 
     def convert(self, job: Job) -> Done | Failed:
-        started_at, started = time.time(), time.perf_counter()
         try:
-            pages = self._converter.convert(job)
+            return convert_document(self._converter, self._checker, job)
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the actor
             return Failed(type(exc).__name__, _short(exc))
-        return Done(pages=pages, seconds=time.perf_counter() - started, started_at=started_at)
 
     def close(self) -> None:
         self._converter.close()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,9 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     failures: dict[str, dict] = {}
     async with fate_shared(run_key, "acquire") as channel:
         async with AsyncExitStack() as stack:
-            store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+            store = await anyio.to_thread.run_sync(
+                partial(ArtifactStore, ctx.workspace, rungs=ctx.quality_rungs())
+            )
             stack.callback(store.close)
             web = await stack.enter_async_context(
                 open_web(ctx, store, exempt_urls=(ctx.retrieve_url,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -29,7 +30,9 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not isinstance(papers, list):
         raise InvalidInput(f"'papers' must be a list of paper objects, got {type(papers).__name__}")
     emit = paper_events()
-    store = await anyio.to_thread.run_sync(ArtifactStore, ctx.workspace)
+    store = await anyio.to_thread.run_sync(
+        partial(ArtifactStore, ctx.workspace, rungs=ctx.quality_rungs())
+    )
     results: dict[str, dict] = {}
     work: list[int] = []
     first_index_of: dict[str, int] = {}

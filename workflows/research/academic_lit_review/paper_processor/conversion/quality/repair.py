@@ -1,0 +1,125 @@
+"""Check a converted document page by page and repair the pages that need it.
+
+The ladder, each rung only for the pages whose flags call for it, each result kept only where it
+scores better than what the page had:
+
+  (a) pdf_text: pdfium's text layer with its own word spacing, for pages whose markdown lost
+      its spaces or much of its text while the text layer itself reads well;
+  (b) ocr: the page rendered and read by the OCR engine, for pages with no usable text layer,
+      garbled text, or a picture where text should be.
+
+(Full marker for bad pages, rung (c), needs an inference server; a run that has one converts in
+full mode already, where marker OCRs by itself, so no rung is added for it here.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .ocr import OcrEngine
+from .pages import join_pages, open_pdf, page_facts, split_pages
+from .report import (
+    MIN_TEXT_LAYER_WORDS,
+    NEAR_EMPTY_WORDS,
+    REPAIR_BELOW,
+    PageFacts,
+    PageQuality,
+    QualityReport,
+    Rung,
+    assess_page,
+    repaired_score,
+)
+from .signals import TextSignals, coverage, measure_text, words
+
+_PDF_TEXT_FLAGS = {"missing_spaces"}
+_OCR_FLAGS = {"no_text_layer", "garbled_text", "mostly_image"}
+
+
+@dataclass
+class _Page:
+    index: int
+    facts: PageFacts
+    layer: TextSignals
+    markdown: str
+    quality: PageQuality
+
+
+def check_and_repair(
+    pdf_path: str, markdown: str, pages: list[int], *, ocr: OcrEngine | None
+) -> tuple[str, QualityReport]:
+    """The document's markdown with bad pages repaired (markers removed), and its report.
+
+    `markdown` is marker's paginated output for `pages` (0-based indexes into the PDF).
+    """
+    by_page = split_pages(markdown, pages)
+    rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr is not None else [])
+    with open_pdf(pdf_path) as document:
+        checked = [_check(document, index, by_page.get(index, "")) for index in pages]
+        for page in checked:
+            flags = set(page.quality.flags)
+            if page.quality.score >= REPAIR_BELOW:
+                continue
+            if flags & _PDF_TEXT_FLAGS:
+                _try_pdf_text(page)
+            if ocr is not None and flags & _OCR_FLAGS and page.quality.repaired_by is None:
+                _try_ocr(page, document, ocr)
+    repaired = {page.index: page.markdown for page in checked}
+    return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
+
+
+def _check(document, index: int, markdown: str) -> _Page:
+    md = measure_text(markdown)
+
+    def with_images(text_layer: str) -> bool:
+        # Images decide only the flags of pages with little text (no_text_layer, mostly_image).
+        return md.words < NEAR_EMPTY_WORDS or len(words(text_layer)) < MIN_TEXT_LAYER_WORDS
+
+    facts = page_facts(document, index, with_images=with_images)
+    layer = measure_text(facts.text_layer)
+    score, flags = assess_page(facts, layer, md, coverage(facts.text_layer, markdown))
+    return _Page(index, facts, layer, markdown, PageQuality(index, score, flags))
+
+
+def _try_pdf_text(page: _Page) -> None:
+    """Rung (a): the text layer as pdfium spaces it, where that reads better than marker's."""
+    if page.layer.garbage > 0 or page.layer.words == 0:
+        return
+    candidate = _paragraphs_of(page.facts.text_layer)
+    score = repaired_score(measure_text(candidate))
+    if score > page.quality.score:
+        page.markdown = candidate
+        page.quality.score = score
+        page.quality.repaired_by = "pdf_text"
+
+
+def _try_ocr(page: _Page, document, ocr: OcrEngine) -> None:
+    """Rung (b): read the rendered page, keep it where it beats what the page had."""
+    pdf_page = document[page.index]
+    try:
+        result = ocr.read(pdf_page)
+    finally:
+        pdf_page.close()
+    score = repaired_score(measure_text(result.markdown), result.confidence)
+    if result.markdown.strip() and score > page.quality.score:
+        page.markdown = result.markdown
+        page.quality.score = score
+        page.quality.repaired_by = "ocr"
+
+
+def _paragraphs_of(text_layer: str) -> str:
+    """pdfium's lines joined into paragraphs at blank lines (hyphenated line ends rejoined)."""
+    paragraphs, current = [], []
+    for line in text_layer.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.strip()
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        if current and current[-1].endswith("-") and line[:1].islower():
+            current[-1] = current[-1][:-1] + line
+        else:
+            current.append(line)
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join(" ".join(lines) for lines in paragraphs)
