@@ -28,6 +28,10 @@ class OcrUnavailable(Exception):
     """The configured OCR engine is not installed here."""
 
 
+class OcrFailed(Exception):
+    """The engine could not read one page (its own errors are translated to this one)."""
+
+
 @dataclass(frozen=True)
 class OcrText:
     markdown: str
@@ -96,7 +100,10 @@ class RapidOcr:
         import numpy
 
         image = render(page)
-        result, _elapsed = self._ocr(numpy.asarray(image.convert("RGB")))
+        try:
+            result, _elapsed = self._ocr(numpy.asarray(image.convert("RGB")))
+        except Exception as exc:  # onnxruntime and OpenCV raise many types; one page fails
+            raise OcrFailed(f"rapidocr: {exc}") from exc
         lines = [
             _Line(
                 left=min(x for x, _ in box),
@@ -129,12 +136,15 @@ class TesseractOcr:
 
         png = io.BytesIO()
         render(page).save(png, format="PNG")
-        result = subprocess.run(
-            ["tesseract", "stdin", "stdout", "-l", self._language, "tsv"],
-            input=png.getvalue(),
-            capture_output=True,
-            check=True,
-        )
+        try:
+            result = subprocess.run(
+                ["tesseract", "stdin", "stdout", "-l", self._language, "tsv"],
+                input=png.getvalue(),
+                capture_output=True,
+                check=True,
+            )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise OcrFailed(f"tesseract: {exc}") from exc
         paragraphs: dict[tuple[int, int], list[str]] = {}
         confidences: list[float] = []
         for row in result.stdout.decode("utf-8", "replace").splitlines()[1:]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ocr import OcrEngine
+import pypdfium2
+
+from .ocr import OcrEngine, OcrFailed
 from .pages import join_pages, open_pdf, page_facts, split_pages
 from .report import (
     MIN_TEXT_LAYER_WORDS,
@@ -68,13 +70,17 @@ def check_and_repair(
 
 
 def _check(document, index: int, markdown: str) -> _Page:
+    """Score and flag one page; a page pdfium cannot load is judged by its markdown alone."""
     md = measure_text(markdown)
 
     def with_images(text_layer: str) -> bool:
         # Images decide only the flags of pages with little text (no_text_layer, mostly_image).
         return md.words < NEAR_EMPTY_WORDS or len(words(text_layer)) < MIN_TEXT_LAYER_WORDS
 
-    facts = page_facts(document, index, with_images=with_images)
+    try:
+        facts = page_facts(document, index, with_images=with_images)
+    except pypdfium2.PdfiumError:
+        facts = PageFacts(text_layer=markdown, image_share=0.0)
     layer = measure_text(facts.text_layer)
     score, flags = assess_page(facts, layer, md, coverage(facts.text_layer, markdown))
     return _Page(index, facts, layer, markdown, PageQuality(index, score, flags))
@@ -94,9 +100,14 @@ def _try_pdf_text(page: _Page) -> None:
 
 def _try_ocr(page: _Page, document, ocr: OcrEngine) -> None:
     """Rung (b): read the rendered page, keep it where it beats what the page had."""
-    pdf_page = document[page.index]
+    try:
+        pdf_page = document[page.index]
+    except pypdfium2.PdfiumError:
+        return  # marker read the page, pdfium cannot render it: the page stays as it is
     try:
         result = ocr.read(pdf_page)
+    except (OcrFailed, pypdfium2.PdfiumError):
+        return
     finally:
         pdf_page.close()
     score = repaired_score(measure_text(result.markdown), result.confidence)
