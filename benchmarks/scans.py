@@ -1,6 +1,6 @@
 """OCR accuracy and speed on scans of the shared papers, converted by the package.
 
-    .venv/bin/python benchmarks/scans.py [--ocr-engine rapidocr|tesseract] [--papers N]
+    .venv/bin/python benchmarks/scans.py [--ocr-engine auto|tesseract|rapidocr] [--papers N]
         [--pages-per-paper N] [--dpi 150] [--text-layer]
 
 Image-only copies (what a scanner makes: no text layer) of the text papers of
@@ -127,7 +127,7 @@ def _repairs(outcomes: list[dict], names: list[str]) -> dict[str, list[dict]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ocr-engine", default="rapidocr", choices=["rapidocr", "tesseract"])
+    parser.add_argument("--ocr-engine", default="auto", choices=["auto", "tesseract", "rapidocr"])
     parser.add_argument("--papers", type=int, default=None, help="first N papers (all)")
     parser.add_argument("--pages-per-paper", type=int, default=None, help="first N pages (all)")
     parser.add_argument("--dpi", type=int, default=150)

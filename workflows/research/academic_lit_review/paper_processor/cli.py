@@ -961,28 +961,24 @@ def check_font(ctx: Context) -> Check:
 
 
 def check_ocr(ctx: Context) -> list[Check]:
-    """The configured OCR engine (problem if missing), and whether the other one is there too."""
-    from .conversion.quality.ocr import engine_available
+    """The configured OCR (a problem if it cannot run), and each engine: installed or how to."""
+    from .conversion.quality.ocr import AUTO_ORDER, engine_available
 
     installs = {
-        "rapidocr": "pip install rapidocr-onnxruntime==1.4.4",
         "tesseract": "apt-get install tesseract-ocr tesseract-ocr-eng",
+        "rapidocr": "pip install rapidocr-onnxruntime==1.4.4",
     }
     if ctx.ocr_engine == "off":
         checks = [Check("ocr", "off: pages without a usable text layer stay flagged")]
     elif engine_available(ctx.ocr_engine):
-        checks = [Check("ocr", f"{ctx.ocr_engine} (for pages with no usable text layer)")]
+        used = [e for e in AUTO_ORDER if engine_available(e)] if ctx.ocr_engine == "auto" else []
+        order = f" ({', then '.join(used)})" if used else ""
+        checks = [Check("ocr", f"{ctx.ocr_engine}{order}, for pages without a usable text layer")]
     else:
-        checks = [
-            Check(
-                "ocr",
-                f"{ctx.ocr_engine} is not installed ({installs[ctx.ocr_engine]})",
-                problem=True,
-            )
-        ]
-    for other in sorted(set(installs) - {ctx.ocr_engine}):
-        state = "installed" if engine_available(other) else f"missing ({installs[other]})"
-        checks.append(Check(f"ocr {other}", f"{state}; select with ocr_engine={other}"))
+        checks = [Check("ocr", f"{ctx.ocr_engine} cannot run: no engine installed", problem=True)]
+    for engine in AUTO_ORDER:
+        state = "installed" if engine_available(engine) else f"missing ({installs[engine]})"
+        checks.append(Check(f"ocr {engine}", state))
     return checks
 
 

@@ -190,11 +190,12 @@ class Context(BaseSettings):
     )
 
     # -- the quality stage after marker (conversion/quality/) ------------------------------------
-    ocr_engine: Literal["rapidocr", "tesseract", "off"] = Field(
-        default="rapidocr",
-        description="OCR for pages with no usable text layer or garbled text: rapidocr (PP-OCRv4"
-        " models inside the rapidocr-onnxruntime wheel; reads Chinese and English), tesseract"
-        " (apt-get install tesseract-ocr tesseract-ocr-eng), or off.",
+    ocr_engine: Literal["auto", "tesseract", "rapidocr", "off"] = Field(
+        default="auto",
+        description="OCR for pages with no usable text layer or garbled text. auto: tesseract"
+        " (apt-get install tesseract-ocr tesseract-ocr-eng), then RapidOCR (PP-OCRv4 models"
+        " inside the rapidocr-onnxruntime wheel; reads Chinese) for pages tesseract reads"
+        " poorly, each where installed; tesseract or rapidocr: that engine alone; off: no OCR.",
     )
     min_quality: float = Field(
         default=0.0,

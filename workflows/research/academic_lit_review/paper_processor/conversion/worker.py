@@ -14,7 +14,10 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # imported where used: the OCR engine loads only in workers that check
+    from .quality.checker import QualityChecker
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def _serve(conn: Connection) -> None:
         converter.close()
 
 
-def build_checker(spec: WorkerSpec):  # -> quality.checker.QualityChecker | None
+def build_checker(spec: WorkerSpec) -> QualityChecker | None:
     """The worker's quality stage (built once, beside its converter), or None where it is off."""
     if not spec.check_quality:
         return None
@@ -193,7 +196,7 @@ def build_checker(spec: WorkerSpec):  # -> quality.checker.QualityChecker | None
     return QualityChecker(spec.ocr_engine)
 
 
-def convert_document(converter: Converter, checker, job: Job) -> Done:
+def convert_document(converter: Converter, checker: QualityChecker | None, job: Job) -> Done:
     """Convert one document, then check (and repair) it page by page where a checker is given."""
     started_at, started = time.time(), time.perf_counter()
     pages = converter.convert(job)

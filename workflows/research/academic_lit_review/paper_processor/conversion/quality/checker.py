@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .ocr import OcrEngineName, build_engine
+from .ocr import OcrEngineName, build_engines
 from .repair import check_and_repair
 from .signals import english_words
 
@@ -13,7 +13,7 @@ class QualityChecker:
     """Built once per worker (the OCR models and the word list load here, not per document)."""
 
     def __init__(self, ocr_engine: OcrEngineName) -> None:
-        self._ocr = build_engine(ocr_engine)
+        self._ocr = build_engines(ocr_engine)
         english_words()
 
     def check(self, pdf_path: str, markdown_path: str, pages: list[int]) -> dict:

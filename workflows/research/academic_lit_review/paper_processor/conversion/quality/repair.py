@@ -14,6 +14,7 @@ full mode already, where marker OCRs by itself, so no rung is added for it here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pypdfium2
@@ -47,14 +48,15 @@ class _Page:
 
 
 def check_and_repair(
-    pdf_path: str, markdown: str, pages: list[int], *, ocr: OcrEngine | None
+    pdf_path: str, markdown: str, pages: list[int], *, ocr: Sequence[OcrEngine] = ()
 ) -> tuple[str, QualityReport]:
     """The document's markdown with bad pages repaired (markers removed), and its report.
 
-    `markdown` is marker's paginated output for `pages` (0-based indexes into the PDF).
+    `markdown` is marker's paginated output for `pages` (0-based indexes into the PDF);
+    `ocr` the OCR engines to try in order (none: no OCR rung).
     """
     by_page = split_pages(markdown, pages)
-    rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr is not None else [])
+    rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr else [])
     with open_pdf(pdf_path) as document:
         checked = [_check(document, index, by_page.get(index, "")) for index in pages]
         for page in checked:
@@ -63,7 +65,7 @@ def check_and_repair(
                 continue
             if flags & _PDF_TEXT_FLAGS:
                 _try_pdf_text(page)
-            if ocr is not None and flags & _OCR_FLAGS and page.quality.repaired_by is None:
+            if ocr and flags & _OCR_FLAGS and page.quality.repaired_by is None:
                 _try_ocr(page, document, ocr)
     repaired = {page.index: page.markdown for page in checked}
     return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
@@ -98,23 +100,28 @@ def _try_pdf_text(page: _Page) -> None:
         page.quality.repaired_by = "pdf_text"
 
 
-def _try_ocr(page: _Page, document, ocr: OcrEngine) -> None:
-    """Rung (b): read the rendered page, keep it where it beats what the page had."""
+def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> None:
+    """Rung (b): read the rendered page with each engine in turn until one reads it well;
+    keep the best reading where it beats what the page had."""
     try:
         pdf_page = document[page.index]
     except pypdfium2.PdfiumError:
         return  # marker read the page, pdfium cannot render it: the page stays as it is
     try:
-        result = ocr.read(pdf_page)
-    except (OcrFailed, pypdfium2.PdfiumError):
-        return
+        for engine in engines:
+            try:
+                result = engine.read(pdf_page)
+            except (OcrFailed, pypdfium2.PdfiumError):
+                continue
+            score = repaired_score(measure_text(result.markdown), result.confidence)
+            if result.markdown.strip() and score > page.quality.score:
+                page.markdown = result.markdown
+                page.quality.score = score
+                page.quality.repaired_by = "ocr"
+            if page.quality.score >= REPAIR_BELOW:
+                return
     finally:
         pdf_page.close()
-    score = repaired_score(measure_text(result.markdown), result.confidence)
-    if result.markdown.strip() and score > page.quality.score:
-        page.markdown = result.markdown
-        page.quality.score = score
-        page.quality.repaired_by = "ocr"
 
 
 def _paragraphs_of(text_layer: str) -> str:

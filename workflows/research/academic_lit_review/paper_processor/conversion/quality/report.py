@@ -3,8 +3,9 @@
 A page's score multiplies what can go wrong: the share of its text layer that reached the
 markdown (or the OCR engine's confidence for a page read from its image), the share of clean
 characters, of letters not run together, and of real words (relative to 0.5, which English
-prose exceeds: the 32 text papers of the shared corpus have a median of 0.96). A blank page
-scores 1: there was nothing to lose. A paper's score is the mean over its pages.
+prose exceeds: the pages of the 32 text papers of the shared corpus have a median of 0.93,
+reference lists 0.39 and more). A blank page scores 1: there was nothing to lose. A paper's
+score is the mean over its pages.
 
 Flags say what was found on the page as converted; `repaired_by` names the rung that replaced
 its markdown. The paper's flags are those of pages no rung repaired: what is still wrong.
