@@ -125,6 +125,36 @@ def _repairs(outcomes: list[dict], names: list[str]) -> dict[str, list[dict]]:
     return repaired
 
 
+def _measure_scans(folder: Path, originals: list[Path], args, md_quality) -> dict:
+    started = time.perf_counter()
+    _rasterize(folder / "originals", folder / "scans", args.dpi)
+    scans = sorted((folder / "scans").rglob("*.pdf"))
+    assert [s.name for s in scans] == [o.name for o in originals], "rasterize lost a file"
+    print(f"rasterized {len(scans)} papers in {time.perf_counter() - started:.1f} s")
+    outcomes = anyio.run(_convert, scans, folder / "ws-scans", args.ocr_engine)
+    coverages = []
+    for original, outcome in zip(originals, outcomes, strict=True):
+        markdown = outcome.get("markdown") or ""
+        figure = md_quality.score(str(original), markdown)["coverage"]
+        coverages.append(figure)
+        ocr_pages = sum(
+            p["repaired_by"] == "ocr" for p in (outcome.get("quality") or {}).get("pages", [])
+        )
+        print(
+            f"scan {original.name}: {outcome['status']}, {ocr_pages} page(s) by OCR,"
+            f" coverage {figure:.3f}"
+        )
+    return {
+        "coverage": round(statistics.mean(coverages), 3),
+        "pages_per_s": _pages_per_s(outcomes),
+        "engine": args.ocr_engine,
+        "papers": len(scans),
+        "pages": sum(o.get("pages") or 0 for o in outcomes),
+        "converted": sum(o["status"] == "converted" for o in outcomes),
+        "dpi": args.dpi,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ocr-engine", default="auto", choices=["auto", "tesseract", "rapidocr"])
@@ -132,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages-per-paper", type=int, default=None, help="first N pages (all)")
     parser.add_argument("--dpi", type=int, default=150)
     parser.add_argument("--text-layer", action="store_true", help="also convert the originals")
+    parser.add_argument(
+        "--skip-scans", action="store_true", help="only the originals (with --text-layer)"
+    )
     args = parser.parse_args(argv)
     if not PAPERS.is_dir():
         print(f"no shared papers at {PAPERS}", file=sys.stderr)
@@ -141,31 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="scans-") as tmp:
         folder = Path(tmp)
         originals = _first_pages(papers, args.pages_per_paper, folder / "originals")
-        started = time.perf_counter()
-        _rasterize(folder / "originals", folder / "scans", args.dpi)
-        scans = sorted((folder / "scans").rglob("*.pdf"))
-        assert [s.name for s in scans] == [o.name for o in originals], "rasterize lost a file"
-        print(f"rasterized {len(scans)} papers in {time.perf_counter() - started:.1f} s")
-
-        outcomes = anyio.run(_convert, scans, folder / "ws-scans", args.ocr_engine)
-        coverages = []
-        for original, outcome in zip(originals, outcomes, strict=True):
-            markdown = outcome.get("markdown") or ""
-            figure = md_quality.score(str(original), markdown)["coverage"]
-            coverages.append(figure)
-            print(f"scan {original.name}: {outcome['status']} coverage {figure:.3f}")
-        pages = sum(o.get("pages") or 0 for o in outcomes)
-        result: dict = {
-            "scans": {
-                "coverage": round(statistics.mean(coverages), 3),
-                "pages_per_s": _pages_per_s(outcomes),
-                "engine": args.ocr_engine,
-                "papers": len(scans),
-                "pages": pages,
-                "converted": sum(o["status"] == "converted" for o in outcomes),
-                "dpi": args.dpi,
-            }
-        }
+        result: dict = {}
+        if not args.skip_scans:
+            result["scans"] = _measure_scans(folder, originals, args, md_quality)
         if args.text_layer:
             text = anyio.run(_convert, originals, folder / "ws-text", args.ocr_engine)
             convert_s = sum(o["timings"].get("convert_s", 0) for o in text)

@@ -83,7 +83,8 @@ EXPECTED: dict[str, tuple[str, str | None, str | None]] = {
     "qpdf+qpdf/issue-202.pdf": CONVERTED,
     "qpdf+qpdf/pages-loop.pdf": CONVERTED,
     "qpdf+qpdf/xref-errors.pdf": CONVERTED,
-    # 30 pages of 8 characters each ("Potato 0"): a thin text layer, faithfully converted.
+    # 30 pages of 8 characters each ("Potato 0"): marker drops them; the quality stage puts
+    # pdfium's text back (low_coverage, repaired by pdf_text).
     "qpdf+qpdf/leading-junk.pdf": CONVERTED,
     # Images of text without a text layer: the quality stage reads them with OCR.
     "ocrmypdf+OCRmyPDF/enormous.pdf": SCANNED,  # a 9000 x 9000 px image

@@ -207,11 +207,12 @@ async def _finish_converted(
         if not await anyio.to_thread.run_sync(_has_words, out):
             # Blank markdown is no conversion: say why, and keep it out of the store, so a
             # later run that can OCR (full mode) converts the paper instead of reusing nothing.
-            ocr = (
-                " (text-layer mode does not OCR; full mode with models would)"
-                if work.decision.mode == "text_layer" and "ocr" not in _rungs(done)
-                else ""
-            )
+            if "ocr" in _rungs(done):
+                ocr = " (and OCR read none from its pages)"
+            elif work.decision.mode == "text_layer":
+                ocr = " (text-layer mode does not OCR here: ocr_engine is off)"
+            else:
+                ocr = ""
             _record_failed(
                 item,
                 out,

@@ -22,6 +22,7 @@ import pypdfium2
 from .ocr import OcrEngine, OcrFailed
 from .pages import join_pages, open_pdf, page_facts, split_pages
 from .report import (
+    LOST_COVERAGE,
     MIN_TEXT_LAYER_WORDS,
     NEAR_EMPTY_WORDS,
     REPAIR_BELOW,
@@ -44,6 +45,7 @@ class _Page:
     facts: PageFacts
     layer: TextSignals
     markdown: str
+    coverage: float | None
     quality: PageQuality
 
 
@@ -57,16 +59,22 @@ def check_and_repair(
     """
     by_page = split_pages(markdown, pages)
     rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr else [])
+    engines = list(ocr)
     with open_pdf(pdf_path) as document:
         checked = [_check(document, index, by_page.get(index, "")) for index in pages]
         for page in checked:
             flags = set(page.quality.flags)
             if page.quality.score >= REPAIR_BELOW:
                 continue
-            if flags & _PDF_TEXT_FLAGS:
+            lost = "low_coverage" in flags and (page.coverage or 0.0) < LOST_COVERAGE
+            if flags & _PDF_TEXT_FLAGS or lost:
                 _try_pdf_text(page)
-            if ocr and flags & _OCR_FLAGS and page.quality.repaired_by is None:
-                _try_ocr(page, document, ocr)
+            if engines and flags & _OCR_FLAGS and page.quality.repaired_by is None:
+                winner = _try_ocr(page, document, engines)
+                if winner is not None and winner is not engines[0]:
+                    # A document is in one script: the engine that read this page goes first.
+                    engines.remove(winner)
+                    engines.insert(0, winner)
     repaired = {page.index: page.markdown for page in checked}
     return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
 
@@ -84,8 +92,9 @@ def _check(document, index: int, markdown: str) -> _Page:
     except pypdfium2.PdfiumError:
         facts = PageFacts(text_layer=markdown, image_share=0.0)
     layer = measure_text(facts.text_layer)
-    score, flags = assess_page(facts, layer, md, coverage(facts.text_layer, markdown))
-    return _Page(index, facts, layer, markdown, PageQuality(index, score, flags))
+    covered = coverage(facts.text_layer, markdown)
+    score, flags = assess_page(facts, layer, md, covered)
+    return _Page(index, facts, layer, markdown, covered, PageQuality(index, score, flags))
 
 
 def _try_pdf_text(page: _Page) -> None:
@@ -100,13 +109,14 @@ def _try_pdf_text(page: _Page) -> None:
         page.quality.repaired_by = "pdf_text"
 
 
-def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> None:
+def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> OcrEngine | None:
     """Rung (b): read the rendered page with each engine in turn until one reads it well;
-    keep the best reading where it beats what the page had."""
+    keep the best reading where it beats what the page had. The engine kept, if any."""
     try:
         pdf_page = document[page.index]
     except pypdfium2.PdfiumError:
-        return  # marker read the page, pdfium cannot render it: the page stays as it is
+        return None  # marker read the page, pdfium cannot render it: the page stays as it is
+    winner = None
     try:
         for engine in engines:
             try:
@@ -118,10 +128,12 @@ def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> None:
                 page.markdown = result.markdown
                 page.quality.score = score
                 page.quality.repaired_by = "ocr"
+                winner = engine
             if page.quality.score >= REPAIR_BELOW:
-                return
+                break
     finally:
         pdf_page.close()
+    return winner
 
 
 def _paragraphs_of(text_layer: str) -> str:

@@ -31,7 +31,10 @@ GARBLED_GARBAGE = 0.1
 GARBLED_REAL_WORDS = 0.3  # reference lists go down to 0.39; letters shifted by a font, < 0.15
 MISSING_SPACES = 0.15  # clean pages stay under 0.06
 LOW_COVERAGE = 0.7
-MIN_COVERAGE_WORDS = 20  # coverage of fewer text-layer words is too noisy to flag
+MIN_COVERAGE_WORDS = 20  # coverage of fewer text-layer words is too noisy to flag, unless 0
+# Below this coverage marker lost (nearly) the whole page: pdfium's text replaces it. Above it
+# (a chart whose tick labels marker dropped) the page keeps marker's structure, flagged.
+LOST_COVERAGE = 0.2
 _REAL_WORDS_FULL = 0.5
 # A flagged page is repaired only below this score: a flag on a page that reads well (a full-page
 # figure whose caption marker kept) calls for no work.
@@ -118,8 +121,9 @@ def assess_page(
         flags.append("garbled_text")
     if markdown.run_together >= MISSING_SPACES:
         flags.append("missing_spaces")
-    if coverage is not None and layer.words >= MIN_COVERAGE_WORDS and coverage < LOW_COVERAGE:
-        flags.append("low_coverage")
+    if coverage is not None and coverage < LOW_COVERAGE:
+        if layer.words >= MIN_COVERAGE_WORDS or (coverage == 0 and layer.garbage == 0):
+            flags.append("low_coverage")
     if facts.image_share >= MOSTLY_IMAGE_SHARE and markdown.words < NEAR_EMPTY_WORDS:
         flags.append("mostly_image")
 
@@ -142,9 +146,10 @@ def repaired_score(markdown: TextSignals, confidence: float = 1.0) -> float:
     return round(max(0.0, min(1.0, confidence * text_score(markdown))), 3)
 
 
-# Which rung repairs which flag (low_coverage has none: the text layer marker read is the truth).
+# Which rung repairs which flag (low_coverage: only where marker lost nearly the whole page).
 RUNG_FOR_FLAG: dict[str, Rung] = {
     "missing_spaces": "pdf_text",
+    "low_coverage": "pdf_text",
     "no_text_layer": "ocr",
     "garbled_text": "ocr",
     "mostly_image": "ocr",
