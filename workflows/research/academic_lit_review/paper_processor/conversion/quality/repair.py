@@ -75,7 +75,8 @@ def check_and_repair(
                     # A document is in one script: the engine that read this page goes first.
                     engines.remove(winner)
                     engines.insert(0, winner)
-    repaired = {page.index: page.markdown for page in checked}
+    # Text marker put under a page outside `pages` (none seen) is kept, not silently dropped.
+    repaired = {**by_page, **{page.index: page.markdown for page in checked}}
     return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
 
 
