@@ -153,6 +153,44 @@ def test_the_store_keeps_quality_and_withholds_markdown_a_new_rung_could_repair(
     with_ocr.close()
 
 
+def test_a_text_layer_in_another_language_is_confirmed_by_its_image_and_kept(
+    tmp_path: Path,
+) -> None:
+    # German has few words an English list knows: the page looks "garbled" by words alone.
+    # One OCR reading of the page agrees with its text layer, so marker's text stays.
+    from fpdf import FPDF
+
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.ocr import (
+        build_engines,
+    )
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.repair import (
+        check_and_repair,
+    )
+
+    german = (
+        "Die Ergebnisse zeigen, dass die Methode unter verschiedenen Bedingungen stabil bleibt"
+        " und die Fehlerrate deutlich reduziert. Wir untersuchen die Verteilung der Proben in"
+        " drei Regionen und vergleichen sie mit den Messungen aus dem vorigen Jahrzehnt."
+    )
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 7, german)
+    path = tmp_path / "german.pdf"
+    pdf.output(str(path))
+    markdown = f"\n\n{{0}}{'-' * 48}\n\n{german}\n"
+
+    repaired, report = check_and_repair(str(path), markdown, [0], ocr=build_engines("auto"))
+
+    [page] = report.pages
+    assert page.repaired_by is None and page.flags == [] and page.score >= 0.9, page
+    assert repaired.strip() == german
+    # Without OCR nothing can confirm it: flagged, and left as it is.
+    _unchanged, unconfirmed = check_and_repair(str(path), markdown, [0], ocr=())
+    assert unconfirmed.pages[0].flags == ["garbled_text"]
+    assert unconfirmed.pages[0].repaired_by is None
+
+
 # -- real marker, real OCR, the real graph ------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ import pypdfium2
 from .ocr import OcrEngine, OcrFailed
 from .pages import join_pages, open_pdf, page_facts, split_pages
 from .report import (
+    GARBLED_GARBAGE,
+    LAYER_CONFIRMED,
     LOST_COVERAGE,
     MIN_TEXT_LAYER_WORDS,
     NEAR_EMPTY_WORDS,
@@ -45,8 +47,19 @@ class _Page:
     facts: PageFacts
     layer: TextSignals
     markdown: str
+    md: TextSignals
     coverage: float | None
     quality: PageQuality
+
+    @property
+    def garbled_by_words_only(self) -> bool:
+        """Flagged garbled for want of English words, though its characters are clean: another
+        language, or a font that maps glyphs to the wrong letters."""
+        return (
+            "garbled_text" in self.quality.flags
+            and self.layer.words >= MIN_TEXT_LAYER_WORDS
+            and max(self.layer.garbage, self.md.garbage) < GARBLED_GARBAGE
+        )
 
 
 def check_and_repair(
@@ -60,9 +73,14 @@ def check_and_repair(
     by_page = split_pages(markdown, pages)
     rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr else [])
     engines = list(ocr)
+    layer_confirmed: bool | None = None  # did a page image read as the text layer says?
     with open_pdf(pdf_path) as document:
         checked = [_check(document, index, by_page.get(index, "")) for index in pages]
         for page in checked:
+            if page.garbled_by_words_only and layer_confirmed is None and engines:
+                layer_confirmed = _image_confirms_layer(page, document, engines)
+            if page.garbled_by_words_only and layer_confirmed:
+                _judge_without_word_list(page)
             flags = set(page.quality.flags)
             if page.quality.score >= REPAIR_BELOW:
                 continue
@@ -95,7 +113,36 @@ def _check(document, index: int, markdown: str) -> _Page:
     layer = measure_text(facts.text_layer)
     covered = coverage(facts.text_layer, markdown)
     score, flags = assess_page(facts, layer, md, covered)
-    return _Page(index, facts, layer, markdown, covered, PageQuality(index, score, flags))
+    return _Page(index, facts, layer, markdown, md, covered, PageQuality(index, score, flags))
+
+
+def _image_confirms_layer(page: _Page, document, engines: Sequence[OcrEngine]) -> bool:
+    """Whether OCR of the page reads mostly the words its text layer holds.
+
+    Asked once per document: a text layer that the page image confirms is a language the word
+    list does not know (German, say), not glyph soup, and its pages keep marker's markdown.
+    """
+    try:
+        pdf_page = document[page.index]
+    except pypdfium2.PdfiumError:
+        return False
+    try:
+        for engine in engines:
+            try:
+                result = engine.read(pdf_page)
+            except (OcrFailed, pypdfium2.PdfiumError):
+                continue
+            agreement = coverage(page.facts.text_layer, result.markdown)
+            if agreement is not None and agreement >= LAYER_CONFIRMED:
+                return True
+        return False
+    finally:
+        pdf_page.close()
+
+
+def _judge_without_word_list(page: _Page) -> None:
+    score, flags = assess_page(page.facts, page.layer, page.md, page.coverage, words_judged=False)
+    page.quality.score, page.quality.flags = score, flags
 
 
 def _try_pdf_text(page: _Page) -> None:

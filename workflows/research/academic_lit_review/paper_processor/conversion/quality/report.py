@@ -35,6 +35,8 @@ MIN_COVERAGE_WORDS = 20  # coverage of fewer text-layer words is too noisy to fl
 # Below this coverage marker lost (nearly) the whole page: pdfium's text replaces it. Above it
 # (a chart whose tick labels marker dropped) the page keeps marker's structure, flagged.
 LOST_COVERAGE = 0.2
+# OCR of a page reading this share of its text layer's words confirms the layer.
+LAYER_CONFIRMED = 0.5
 _REAL_WORDS_FULL = 0.5
 # A flagged page is repaired only below this score: a flag on a page that reads well (a full-page
 # figure whose caption marker kept) calls for no work.
@@ -108,15 +110,26 @@ def text_score(text: TextSignals) -> float:
 
 
 def assess_page(
-    facts: PageFacts, layer: TextSignals, markdown: TextSignals, coverage: float | None
+    facts: PageFacts,
+    layer: TextSignals,
+    markdown: TextSignals,
+    coverage: float | None,
+    *,
+    words_judged: bool = True,
 ) -> tuple[float, list[Flag]]:
-    """Score and flags of a page as marker converted it."""
+    """Score and flags of a page as marker converted it.
+
+    `words_judged=False` leaves the English word list out: for a document whose text layer the
+    page image confirmed (another language, not glyph soup).
+    """
     flags: list[Flag] = []
     usable_layer = layer.words >= MIN_TEXT_LAYER_WORDS
     if not usable_layer and layer.garbage < GARBLED_GARBAGE and facts.has_images:
         flags.append("no_text_layer")
     garbage = max(layer.garbage, markdown.garbage)
     real = markdown.real_words if markdown.real_words is not None else layer.real_words
+    if not words_judged:
+        real = None
     if garbage >= GARBLED_GARBAGE or (real is not None and real < GARBLED_REAL_WORDS):
         flags.append("garbled_text")
     if markdown.run_together >= MISSING_SPACES:
