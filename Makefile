@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@# marker needs a local TTF (it would download one otherwise); Debian ships DejaVu.
 	@test -f $(FONT) || { command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null) || echo "warning: $(FONT) missing; set PAPER_PROCESSOR_FONT_PATH"; }
+	@# OCR of scanned pages: tesseract reads English best here (RapidOCR, a pip dependency, is the
+	@# fallback and reads Chinese); `paper-processor doctor` says which engines are installed.
+	@command -v tesseract >/dev/null || { command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) || echo "warning: tesseract missing; OCR falls back to rapidocr"; }
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -25,6 +25,9 @@ from typing import IO
 import pytest
 
 from workflows.research.academic_lit_review.paper_processor.store import safe_stem
+from workflows.research.academic_lit_review.paper_processor.testing.degraded_pdfs import (
+    write_spaceless_pdf,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import (
     OpenWebHost,
@@ -491,19 +494,32 @@ def test_doctor_flags_an_unhealthy_service(tmp_path: Path, fakes: Fakes) -> None
 # -- real marker -----------------------------------------------------------------------------------
 @pytest.mark.marker
 def test_run_with_real_marker(tmp_path: Path, fakes: Fakes) -> None:
-    papers = write_json(tmp_path / "papers.json", [fakes.open_access(7, pages=2)])
+    # A rotated page without space characters: marker runs its words together; the quality
+    # stage repairs it from pdfium's text (no OCR needed, so this stays quick).
+    spaceless = write_spaceless_pdf(tmp_path / "spaceless.pdf", ["Words kept apart by gaps only."])
+    fakes.host.add("/spaceless.pdf", Respond(body=spaceless))
+    damaged = {"doi": "10.5555/t.spaceless", "oa_urls": [f"{fakes.web_url}/spaceless.pdf"]}
+    papers = write_json(tmp_path / "papers.json", [fakes.open_access(7, pages=2), damaged])
     env = _env()
     del env["PAPER_PROCESSOR_CONVERTER"]
     result = run_cli(
         "run", papers, "--out", tmp_path / "out", "--workspace", tmp_path / "ws", env=env
     )
     assert result.returncode == 0, result.stderr
-    assert last_line(result.stdout) == "1 converted, 0 failed"
-    (outcome,) = read_manifest(tmp_path / "out")
+    assert last_line(result.stdout) == "2 converted, 0 failed"
+    outcome, repaired = read_manifest(tmp_path / "out")
     assert outcome["converter"] == "marker"
     markdown = " ".join((tmp_path / "out" / outcome["markdown_file"]).read_text().split())
     for paragraph in paper_text(7)[1]:
         assert paragraph in markdown
+    # Quality in the manifest and in the closing table.
+    assert outcome["quality"]["flags"] == [] and outcome["quality"]["score"] >= 0.9
+    assert repaired["quality"]["pages"][0]["repaired_by"] == "pdf_text"
+    assert (
+        "Words kept apart by gaps only."
+        in (tmp_path / "out" / repaired["markdown_file"]).read_text()
+    )
+    assert re.search(r"repaired\s.*1\s.*page\(s\) 1 by pdf_text", result.stdout), result.stdout
 
 
 # -- demo ----------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .context import Context
+from .conversion.quality.report import POOR_BELOW
 from .errors import ConfigurationError, PaperProcessorError
 from .store import safe_stem
 
@@ -795,6 +796,7 @@ def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
         if reused:
             notes.append(f"{reused} reused from the workspace")
         table.add_row("converted", str(len(converted)), "; ".join(notes), style="green")
+        _add_quality_rows(table, converted)
     failed_by_reason: dict[str, list[dict]] = {}
     for outcome in outcomes:
         if outcome["status"] == "failed":
@@ -804,9 +806,40 @@ def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _add_quality_rows(table: Table, converted: list[dict[str, Any]]) -> None:
+    """Converted papers whose pages were repaired, and those still poor after the repairs."""
+    checked = [o for o in converted if o.get("quality")]
+    repaired = [o for o in checked if any(p["repaired_by"] for p in o["quality"]["pages"])]
+    poor = [o for o in checked if o["quality"]["score"] < POOR_BELOW]
+    if repaired:
+        table.add_row("  repaired", str(len(repaired)), _repair_example(repaired[0]))
+    if poor:
+        worst = min(poor, key=lambda o: o["quality"]["score"])
+        table.add_row(
+            f"  still poor (score < {POOR_BELOW:g})",
+            str(len(poor)),
+            f"{_who(worst)}: score {worst['quality']['score']:.2f}"
+            f" ({', '.join(worst['quality']['flags']) or 'no flags'})",
+            style="yellow",
+        )
+
+
+def _repair_example(outcome: dict[str, Any]) -> str:
+    by_rung: dict[str, list[str]] = {}
+    for page in outcome["quality"]["pages"]:
+        if page["repaired_by"]:
+            by_rung.setdefault(page["repaired_by"], []).append(str(page["page"] + 1))
+    rungs = "; ".join(f"page(s) {', '.join(pages)} by {rung}" for rung, pages in by_rung.items())
+    return f"{_who(outcome)}: {rungs}"
+
+
+def _who(outcome: dict[str, Any]) -> str:
+    return f"#{outcome['index']}" + (f" {outcome['key']}" if outcome.get("key") else "")
+
+
 def _failure_example(outcome: dict[str, Any]) -> str:
     """`#3 doi:…: <message> (tried: html_page, job_failed)`: the path that led to the failure."""
-    who = f"#{outcome['index']}" + (f" {outcome['key']}" if outcome.get("key") else "")
+    who = _who(outcome)
     tried = [a.get("reason") for a in outcome.get("tried") or [] if a.get("reason")]
     path = f" (tried: {', '.join(tried)})" if len(tried) > 1 else ""
     return f"{who}: {outcome.get('message') or ''}{path}"
@@ -979,6 +1012,28 @@ def check_font(ctx: Context) -> Check:
     return Check("font", font)
 
 
+def check_ocr(ctx: Context) -> list[Check]:
+    """The configured OCR (a problem if it cannot run), and each engine: installed or how to."""
+    from .conversion.quality.ocr import AUTO_ORDER, engine_available
+
+    installs = {
+        "tesseract": "apt-get install tesseract-ocr tesseract-ocr-eng",
+        "rapidocr": "pip install rapidocr-onnxruntime==1.4.4",
+    }
+    if ctx.ocr_engine == "off":
+        checks = [Check("ocr", "off: pages without a usable text layer stay flagged")]
+    elif engine_available(ctx.ocr_engine):
+        used = [e for e in AUTO_ORDER if engine_available(e)] if ctx.ocr_engine == "auto" else []
+        order = f" ({', then '.join(used)})" if used else ""
+        checks = [Check("ocr", f"{ctx.ocr_engine}{order}, for pages without a usable text layer")]
+    else:
+        checks = [Check("ocr", f"{ctx.ocr_engine} cannot run: no engine installed", problem=True)]
+    for engine in AUTO_ORDER:
+        state = "installed" if engine_available(engine) else f"missing ({installs[engine]})"
+        checks.append(Check(f"ocr {engine}", state))
+    return checks
+
+
 def check_workspace(ctx: Context) -> Check:
     root = Path(ctx.workspace).expanduser()
     if not root.exists():
@@ -1016,6 +1071,7 @@ def doctor_checks(ctx: Context) -> list[Check]:
             *mode.result(),
             torch_gpu.result(),
             check_font(ctx),
+            *check_ocr(ctx),
             check_workspace(ctx),
             check_backend(ctx),
         ]

@@ -201,6 +201,22 @@ class Context(BaseSettings):
         default=None, description="TTF font for marker; default: DejaVuSans where installed."
     )
 
+    # -- the quality stage after marker (conversion/quality/) ------------------------------------
+    ocr_engine: Literal["auto", "tesseract", "rapidocr", "off"] = Field(
+        default="auto",
+        description="OCR for pages with no usable text layer or garbled text. auto: tesseract"
+        " (apt-get install tesseract-ocr tesseract-ocr-eng), then RapidOCR (PP-OCRv4 models"
+        " inside the rapidocr-onnxruntime wheel; reads Chinese) for pages tesseract reads"
+        " poorly, each where installed; tesseract or rapidocr: that engine alone; off: no OCR.",
+    )
+    min_quality: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Papers whose quality score (0-1) stays below this after repairs fail as"
+        " low_quality; 0 keeps every paper, flagged.",
+    )
+
     # -- where conversion runs (conversion/backend.py, conversion/ray_backend.py) ----------------
     conversion_backend: Literal["local", "ray"] = Field(
         default="local",
@@ -226,6 +242,12 @@ class Context(BaseSettings):
         if self.font_path:
             return self.font_path
         return next((p for p in DEFAULT_FONT_PATHS if Path(p).exists()), None)
+
+    def quality_rungs(self) -> list[str]:
+        """The page repairs this configuration has (stored papers made without one are redone)."""
+        from .conversion.quality.report import available_rungs
+
+        return list(available_rungs(converter=self.converter, ocr_engine=self.ocr_engine))
 
     def user_agent(self) -> str:
         contact = f"; mailto:{self.contact_email}" if self.contact_email else ""

@@ -54,6 +54,7 @@ class Reason(StrEnum):
     JOB_TIMEOUT = "job_timeout"
     CONVERSION_FAILED = "conversion_failed"
     CONVERSION_TIMEOUT = "conversion_timeout"
+    LOW_QUALITY = "low_quality"
 
 
 # The formats a full text can arrive in; each outcome names its own.
@@ -178,6 +179,11 @@ class Outcome(BaseModel):
     markdown_path: str | None = None
     markdown: str | None = None
     cached: bool = False
+    quality: dict[str, Any] | None = Field(
+        default=None,
+        description='Per page and paper: {"score", "flags", "pages": [{"page", "score", "flags",'
+        ' "repaired_by"}], "rungs"} (conversion/quality/report.py).',
+    )
     timings: dict[str, float] = Field(default_factory=dict)
     tried: list[Attempt] = Field(default_factory=list)
 

@@ -15,6 +15,7 @@ The index is SQLite in WAL mode so several processes can share one workspace.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -24,13 +25,14 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import anyio.to_thread
 
+from .conversion.quality.report import improvable
 from .models import Outcome, format_of_converter
 
 _SCHEMA = """
@@ -38,7 +40,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
     key TEXT PRIMARY KEY,
     pdf_sha TEXT, pages INTEGER, source TEXT, source_url TEXT,
     markdown_sha TEXT, converter TEXT, mode TEXT, mode_reason TEXT,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL, quality TEXT
 );
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT NOT NULL, service TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at REAL NOT NULL,
@@ -78,6 +80,7 @@ class Artifacts:
     converter: str | None
     mode: str | None
     mode_reason: str | None
+    quality: dict | None = None  # the converted markdown's quality report (conversion/quality)
 
     def cached_outcome(self, index: int, *, doi: str | None, title: str | None) -> dict:
         """The converted outcome of a paper answered from this stored markdown."""
@@ -97,6 +100,7 @@ class Artifacts:
             mode_reason=self.mode_reason,
             markdown_path=str(self.markdown_path),
             cached=True,
+            quality=self.quality,
         ).model_dump(mode="json")
 
 
@@ -133,9 +137,15 @@ def safe_stem(key: str, *, max_len: int = 80) -> str:
 
 
 class ArtifactStore:
-    """Async front of the workspace; file and SQLite work runs in worker threads."""
+    """Async front of the workspace; file and SQLite work runs in worker threads.
 
-    def __init__(self, workspace: str | os.PathLike[str]) -> None:
+    `rungs` are the quality repairs this run has (conversion/quality/report.py): stored markdown
+    with a flagged page that one of them could repair, but that was made without it, is not
+    offered for reuse (lookups see the PDF only), so the paper is converted again.
+    """
+
+    def __init__(self, workspace: str | os.PathLike[str], *, rungs: Sequence[str] = ()) -> None:
+        self._rungs = list(rungs)
         self.root = Path(workspace).expanduser().resolve()
         self.tmp_dir = self.root / "tmp"
         for sub in ("pdf", "md", "tmp"):
@@ -147,13 +157,16 @@ class ArtifactStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._remove_stale_tmp()
 
     # -- life cycle -------------------------------------------------------------------------------
     @classmethod
-    async def open(cls, workspace: str | os.PathLike[str]) -> ArtifactStore:
+    async def open(
+        cls, workspace: str | os.PathLike[str], *, rungs: Sequence[str] = ()
+    ) -> ArtifactStore:
         """The store, opened from async code: folders and index are set up in a worker thread."""
-        return await anyio.to_thread.run_sync(cls, workspace)
+        return await anyio.to_thread.run_sync(functools.partial(cls, workspace, rungs=rungs))
 
     def close(self) -> None:
         with self._lock:
@@ -169,6 +182,13 @@ class ArtifactStore:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _add_missing_columns(self) -> None:
+        """Workspaces made before a column existed gain it (SQLite has no ADD COLUMN IF NOT)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(artifacts)")}
+        if "quality" not in columns:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it
+                self._db.execute("ALTER TABLE artifacts ADD COLUMN quality TEXT")
 
     def _remove_stale_tmp(self) -> None:
         # Other processes may be writing here right now; only old leftovers of crashes go.
@@ -198,15 +218,18 @@ class ArtifactStore:
 
     def _lookup_locked(self, key: str) -> Artifacts | None:
         row = self._db.execute(
-            "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason"
-            " FROM artifacts WHERE key = ?",
+            "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason,"
+            " quality FROM artifacts WHERE key = ?",
             (key,),
         ).fetchone()
         if row is None:
             return None
-        pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason = row
+        pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason, quality = row
         pdf_path = self._object_path("pdf", pdf_sha) if pdf_sha else None
         md_path = self._object_path("md", md_sha) if md_sha else None
+        report = json.loads(quality) if quality else None
+        if md_path is not None and improvable(report, self._rungs):
+            md_path = None  # a better rung exists now: convert the stored PDF again
         return Artifacts(
             key=key,
             pdf_path=pdf_path if pdf_path and pdf_path.exists() else None,
@@ -217,6 +240,7 @@ class ArtifactStore:
             converter=converter,
             mode=mode,
             mode_reason=mode_reason,
+            quality=report,
         )
 
     async def job_for(self, key: str, service: str) -> str | None:
@@ -276,10 +300,19 @@ class ArtifactStore:
         mode_reason: str | None,
         source: str | None = None,
         source_url: str | None = None,
+        quality: dict | None = None,
     ) -> Path:
         """Move converted markdown into the store and index it (one conversion in the log)."""
         return await anyio.to_thread.run_sync(
-            self._put_markdown_sync, key, tmp_path, converter, mode, mode_reason, source, source_url
+            self._put_markdown_sync,
+            key,
+            tmp_path,
+            converter,
+            mode,
+            mode_reason,
+            source,
+            source_url,
+            quality,
         )
 
     def _put_markdown_sync(
@@ -291,6 +324,7 @@ class ArtifactStore:
         mode_reason: str | None,
         source: str | None,
         source_url: str | None,
+        quality: dict | None,
     ) -> Path:
         sha = sha256_file(tmp_path)
         final = self._install(tmp_path, "md", sha)
@@ -299,14 +333,24 @@ class ArtifactStore:
             [
                 (
                     "INSERT INTO artifacts (key, markdown_sha, converter, mode, mode_reason, source,"
-                    " source_url, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " source_url, updated_at, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET markdown_sha = excluded.markdown_sha,"
                     " converter = excluded.converter, mode = excluded.mode,"
-                    " mode_reason = excluded.mode_reason,"
+                    " mode_reason = excluded.mode_reason, quality = excluded.quality,"
                     " source = COALESCE(artifacts.source, excluded.source),"
                     " source_url = COALESCE(artifacts.source_url, excluded.source_url),"
                     " updated_at = excluded.updated_at",
-                    (key, sha, converter, mode, mode_reason, source, source_url, now),
+                    (
+                        key,
+                        sha,
+                        converter,
+                        mode,
+                        mode_reason,
+                        source,
+                        source_url,
+                        now,
+                        json.dumps(quality) if quality is not None else None,
+                    ),
                 ),
                 (
                     "INSERT INTO work_log (key, kind, detail, at) VALUES (?, 'conversion', ?, ?)",

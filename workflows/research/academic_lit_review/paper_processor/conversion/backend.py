@@ -9,9 +9,11 @@ from typing import Protocol
 import anyio.to_thread
 
 from ..context import Context
+from ..errors import ConfigurationError
 from .mode import ModeDecision, decide_mode
 from .places import OnStart, Place
 from .pool import ConverterPool
+from .quality.ocr import engine_available
 from .worker import Done, Job, WorkerSpec
 
 
@@ -60,7 +62,14 @@ async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecisio
         font_path=ctx.resolved_font_path(),
         inference_url=decision.inference_url,
         seconds_per_page=ctx.calibrated_seconds_per_page,
+        check_quality=ctx.converter == "marker",
+        ocr_engine=ctx.ocr_engine,
     )
+    if spec.check_quality and ctx.ocr_engine != "off" and not engine_available(ctx.ocr_engine):
+        # Said once, up front, rather than by every worker failing to start.
+        raise ConfigurationError(
+            f"ocr_engine={ctx.ocr_engine} is not installed here; install it or set ocr_engine=off"
+        )
     if ctx.conversion_backend == "ray":
         from .ray_backend import RayConverterPool
 

@@ -55,7 +55,16 @@ from .mode import ModeDecision, decide_mode
 from .places import PlacePool
 from .pool import _PROJECT_ROOT, ConversionFailed
 from .ray_cluster import NAMESPACE, connect, import_ray
-from .worker import Done, Failed, Job, WorkerSpec, _short, build_converter
+from .worker import (
+    Done,
+    Failed,
+    Job,
+    WorkerSpec,
+    _short,
+    build_checker,
+    build_converter,
+    convert_document,
+)
 
 ACTOR_PREFIX = "converter-"
 
@@ -81,6 +90,7 @@ class ConverterActor:
 
     def __init__(self, spec: WorkerSpec) -> None:
         self._converter = build_converter(spec)
+        self._checker = build_checker(spec)
 
     def ready(self) -> dict[str, Any]:
         return {
@@ -90,12 +100,10 @@ class ConverterActor:
         }
 
     def convert(self, job: Job) -> Done | Failed:
-        started_at, started = time.time(), time.perf_counter()
         try:
-            pages = self._converter.convert(job)
+            return convert_document(self._converter, self._checker, job)
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the actor
             return Failed(type(exc).__name__, _short(exc))
-        return Done(pages=pages, seconds=time.perf_counter() - started, started_at=started_at)
 
     def close(self) -> None:
         self._converter.close()

@@ -14,7 +14,10 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # imported where used: the OCR engine loads only in workers that check
+    from .quality.checker import QualityChecker
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class WorkerSpec:
     font_path: str | None = None
     inference_url: str | None = None
     seconds_per_page: float = 0.0
+    # marker's output is checked page by page, bad pages repaired (quality/), with this OCR.
+    check_quality: bool = False
+    ocr_engine: str = "off"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Done:
     pages: int
     seconds: float  # converter time
     started_at: float  # wall clock (time.time()) when the converter began the document
+    quality: dict | None = None  # quality.report.QualityReport.to_dict(), when checked
+    quality_seconds: float = 0.0  # of `seconds`: the quality check and its repairs
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class MarkerConverter:
             if spec.mode == "text_layer"
             else {}
         )
+        if spec.check_quality:
+            self._config["paginate_output"] = True  # page markers, for the quality stage
         self._converter_cls = PdfConverter
         self._converter = PdfConverter(artifact_dict=self._models, config=dict(self._config))
 
@@ -159,6 +169,7 @@ def _serve(conn: Connection) -> None:
     spec: WorkerSpec = conn.recv()
     try:
         converter = build_converter(spec)
+        checker = build_checker(spec)
     except Exception as exc:  # report any start failure to the parent
         conn.send(Failed(type(exc).__name__, f"converter did not start: {exc}"))
         return
@@ -166,16 +177,45 @@ def _serve(conn: Connection) -> None:
     try:
         while True:
             job = conn.recv()
-            started_at, started = time.time(), time.perf_counter()
             try:
-                pages = converter.convert(job)
+                done = convert_document(converter, checker, job)
             except Exception as exc:  # one bad document must not end the worker
                 conn.send(Failed(type(exc).__name__, _short(exc)))
             else:
-                seconds = time.perf_counter() - started
-                conn.send(Done(pages=pages, seconds=seconds, started_at=started_at))
+                conn.send(done)
     finally:
         converter.close()
+
+
+def build_checker(spec: WorkerSpec) -> QualityChecker | None:
+    """The worker's quality stage (built once, beside its converter), or None where it is off."""
+    if not spec.check_quality:
+        return None
+    from .quality.checker import QualityChecker
+
+    return QualityChecker(spec.ocr_engine)
+
+
+def convert_document(converter: Converter, checker: QualityChecker | None, job: Job) -> Done:
+    """Convert one document, then check (and repair) it page by page where a checker is given."""
+    started_at, started = time.time(), time.perf_counter()
+    pages = converter.convert(job)
+    converted = time.perf_counter()
+    quality = checker.check(job.pdf_path, job.out_path, _pages_of(job, pages)) if checker else None
+    finished = time.perf_counter()
+    return Done(
+        pages=pages,
+        seconds=finished - started,
+        started_at=started_at,
+        quality=quality,
+        quality_seconds=finished - converted,
+    )
+
+
+def _pages_of(job: Job, pages: int) -> list[int]:
+    if job.page_range is not None:
+        return list(range(job.page_range[0], job.page_range[1] + 1))
+    return list(range(pages))
 
 
 def _short(exc: BaseException) -> str:

@@ -56,7 +56,7 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     failures: dict[str, dict] = {}
     async with fate_shared(run_key, "acquire") as channel:
         async with AsyncExitStack() as stack:
-            store = await ArtifactStore.open(ctx.workspace)
+            store = await ArtifactStore.open(ctx.workspace, rungs=ctx.quality_rungs())
             stack.push_async_callback(store.aclose)
             web = await stack.enter_async_context(
                 open_web(ctx, store, exempt_urls=(ctx.retrieve_url,))

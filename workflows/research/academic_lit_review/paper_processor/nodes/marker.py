@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from ..conversion.backend import ConversionPool, open_converter_pool
 from ..conversion.mode import ModeDecision
 from ..conversion.places import Place
 from ..conversion.pool import ConversionFailed
+from ..conversion.quality.report import merge_reports, quality_below
 from ..conversion.queue import RelevanceQueue
-from ..conversion.worker import Job
+from ..conversion.worker import Done, Job
 from ..errors import RunAborted
 from ..events import Emit, paper_events
 from ..files import discard
@@ -61,7 +62,7 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     run_key = state["run_key"]
     results: dict[str, dict] = {}
     async with fate_shared(run_key, "marker") as channel:
-        store = await ArtifactStore.open(ctx.workspace)
+        store = await ArtifactStore.open(ctx.workspace, rungs=ctx.quality_rungs())
         try:
             pool, decision = await open_converter_pool(ctx)
             async with pool, channel.marker_inbox as inbox:
@@ -195,31 +196,36 @@ async def _convert_claimed(
 
     out = work.store.temp_path(".md")
     try:
-        pages, timings["convert_s"] = await _convert_pdf(item, out, place, work, started)
+        done = await _convert_pdf(item, out, place, work, started)
     except ConversionFailed as exc:
         await _record_failed(item, out, exc, work)
         return False
     except BaseException:
         await discard(out)
         raise
+    timings["convert_s"] = done.seconds
+    if done.quality is not None:
+        timings["quality_s"] = done.quality_seconds
     # Checking, storing and reporting run beside the next conversion: this slot's converter
     # takes the next paper now instead of idling through store round trips.
-    finishing.start_soon(_finish_converted, item, out, pages, timings, work)
+    finishing.start_soon(_finish_converted, item, out, done, timings, work)
     return True
 
 
 async def _finish_converted(
-    item: Acquired, out: Path, pages: int, timings: dict[str, float], work: _Converting
+    item: Acquired, out: Path, done: Done, timings: dict[str, float], work: _Converting
 ) -> None:
+    pages = done.pages
     try:
         if not await anyio.to_thread.run_sync(_has_words, out):
             # Blank markdown is no conversion: say why, and keep it out of the store, so a
             # later run that can OCR (full mode) converts the paper instead of reusing nothing.
-            ocr = (
-                " (text-layer mode does not OCR; full mode with models would)"
-                if work.decision.mode == "text_layer"
-                else ""
-            )
+            if "ocr" in _rungs(done):
+                ocr = " (and OCR read none from its pages)"
+            elif work.decision.mode == "text_layer":
+                ocr = " (text-layer mode does not OCR here: ocr_engine is off)"
+            else:
+                ocr = ""
             await _record_failed(
                 item,
                 out,
@@ -230,7 +236,10 @@ async def _finish_converted(
                 work,
             )
             return
-        await _record_converted(item, out, pages, timings, work)
+        if too_poor := quality_below(done.quality, work.ctx.min_quality):
+            _record_failed(item, out, ConversionFailed(Reason.LOW_QUALITY, too_poor), work)
+            return
+        await _record_converted(item, out, pages, timings, work, done.quality)
     finally:
         with anyio.CancelScope(shield=True):
             await work.store.release(item.key, "convert", work.owner)
@@ -254,8 +263,17 @@ async def _record_failed(
     work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
 
 
+def _rungs(done: Done) -> list[str]:
+    return list((done.quality or {}).get("rungs", []))
+
+
 async def _record_converted(
-    item: Acquired, out: Path, pages: int, timings: dict[str, float], work: _Converting
+    item: Acquired,
+    out: Path,
+    pages: int,
+    timings: dict[str, float],
+    work: _Converting,
+    quality: dict | None,
 ) -> None:
     await _store_converted(
         item,
@@ -266,6 +284,7 @@ async def _record_converted(
         converter=work.pool.spec.converter,
         mode=work.decision.mode,
         mode_reason=work.decision.reason,
+        quality=quality,
     )
 
 
@@ -279,6 +298,7 @@ async def _store_converted(
     converter: str,
     mode: str | None,
     mode_reason: str | None,
+    quality: dict | None = None,
 ) -> None:
     """Move the markdown into the store and record the paper's converted outcome."""
     stored = await work.store.put_markdown(
@@ -289,6 +309,7 @@ async def _store_converted(
         mode_reason=mode_reason,
         source=item.source,
         source_url=item.source_url,
+        quality=quality,
     )
     outcome = Outcome(
         index=item.index,
@@ -304,6 +325,7 @@ async def _store_converted(
         mode=mode,
         mode_reason=mode_reason,
         markdown_path=str(stored),
+        quality=quality,
         timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
     )
@@ -317,6 +339,7 @@ async def _store_converted(
         format=item.format,
         converter=converter,
         seconds=round(seconds, 4) if seconds is not None else None,
+        quality=quality,
     )
 
 
@@ -347,8 +370,8 @@ async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
 
 async def _convert_pdf(
     item: Acquired, out: Path, place: Place, work: _Converting, on_start: Callable[[], None]
-) -> tuple[int, float]:
-    """Convert one PDF into `out`: (pages, converter seconds).
+) -> Done:
+    """Convert one PDF into `out`: pages, converter seconds and quality of the whole document.
 
     Documents longer than a chunk go in page ranges, the first in `place`, and are joined.
     """
@@ -362,9 +385,9 @@ async def _convert_pdf(
         done = await place.convert(
             Job(pdf_path=item.path, out_path=str(out), pages=pages), on_start=on_start
         )
-        return done.pages or pages, done.seconds
+        return replace(done, pages=done.pages or pages)
     parts: list[Path] = []
-    seconds = 0.0
+    results: list[Done] = []
     try:
         for first in range(0, pages, chunk):
             last = min(first + chunk, pages) - 1
@@ -380,11 +403,18 @@ async def _convert_pdf(
                 done = await place.convert(job, on_start=on_start)
             else:
                 done = await work.pool.convert(job)
-            seconds += done.seconds
+            results.append(done)
         await anyio.to_thread.run_sync(_join, parts, out)
     finally:
         await discard(*parts)
-    return pages, seconds
+    reports = [done.quality for done in results if done.quality is not None]
+    return Done(
+        pages=pages,
+        seconds=sum(done.seconds for done in results),
+        started_at=results[0].started_at,
+        quality=merge_reports(reports) if reports else None,
+        quality_seconds=sum(done.quality_seconds for done in results),
+    )
 
 
 def _join(parts: list[Path], out: Path) -> None:

@@ -28,7 +28,7 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not isinstance(papers, list):
         raise InvalidInput(f"'papers' must be a list of paper objects, got {type(papers).__name__}")
     emit = paper_events()
-    store = await ArtifactStore.open(ctx.workspace)
+    store = await ArtifactStore.open(ctx.workspace, rungs=ctx.quality_rungs())
     results: dict[str, dict] = {}
     work: list[int] = []
     first_index_of: dict[str, int] = {}

@@ -1,0 +1,203 @@
+"""Check a converted document page by page and repair the pages that need it.
+
+The ladder, each rung only for the pages whose flags call for it, each result kept only where it
+scores better than what the page had:
+
+  (a) pdf_text: pdfium's text layer with its own word spacing, for pages whose markdown lost
+      its spaces or much of its text while the text layer itself reads well;
+  (b) ocr: the page rendered and read by the OCR engine, for pages with no usable text layer,
+      garbled text, or a picture where text should be.
+
+(Full marker for bad pages, rung (c), needs an inference server; a run that has one converts in
+full mode already, where marker OCRs by itself, so no rung is added for it here.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pypdfium2
+
+from .ocr import OcrEngine, OcrFailed
+from .pages import join_pages, open_pdf, page_facts, split_pages
+from .report import (
+    GARBLED_GARBAGE,
+    LAYER_CONFIRMED,
+    LOST_COVERAGE,
+    MIN_TEXT_LAYER_WORDS,
+    NEAR_EMPTY_WORDS,
+    REPAIR_BELOW,
+    PageFacts,
+    PageQuality,
+    QualityReport,
+    Rung,
+    assess_page,
+    repaired_score,
+)
+from .signals import TextSignals, coverage, measure_text, words
+
+_PDF_TEXT_FLAGS = {"missing_spaces"}
+_OCR_FLAGS = {"no_text_layer", "garbled_text", "mostly_image"}
+
+
+@dataclass
+class _Page:
+    index: int
+    facts: PageFacts
+    layer: TextSignals
+    markdown: str
+    md: TextSignals
+    coverage: float | None
+    quality: PageQuality
+
+    @property
+    def garbled_by_words_only(self) -> bool:
+        """Flagged garbled for want of English words, though its characters are clean: another
+        language, or a font that maps glyphs to the wrong letters."""
+        return (
+            "garbled_text" in self.quality.flags
+            and self.layer.words >= MIN_TEXT_LAYER_WORDS
+            and max(self.layer.garbage, self.md.garbage) < GARBLED_GARBAGE
+        )
+
+
+def check_and_repair(
+    pdf_path: str, markdown: str, pages: list[int], *, ocr: Sequence[OcrEngine] = ()
+) -> tuple[str, QualityReport]:
+    """The document's markdown with bad pages repaired (markers removed), and its report.
+
+    `markdown` is marker's paginated output for `pages` (0-based indexes into the PDF);
+    `ocr` the OCR engines to try in order (none: no OCR rung).
+    """
+    by_page = split_pages(markdown, pages)
+    rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr else [])
+    engines = list(ocr)
+    layer_confirmed: bool | None = None  # did a page image read as the text layer says?
+    with open_pdf(pdf_path) as document:
+        checked = [_check(document, index, by_page.get(index, "")) for index in pages]
+        for page in checked:
+            if page.garbled_by_words_only and layer_confirmed is None and engines:
+                layer_confirmed = _image_confirms_layer(page, document, engines)
+            if page.garbled_by_words_only and layer_confirmed:
+                _judge_without_word_list(page)
+            flags = set(page.quality.flags)
+            if page.quality.score >= REPAIR_BELOW:
+                continue
+            lost = "low_coverage" in flags and (page.coverage or 0.0) < LOST_COVERAGE
+            if flags & _PDF_TEXT_FLAGS or lost:
+                _try_pdf_text(page)
+            if engines and flags & _OCR_FLAGS and page.quality.repaired_by is None:
+                winner = _try_ocr(page, document, engines)
+                if winner is not None and winner is not engines[0]:
+                    # A document is in one script: the engine that read this page goes first.
+                    engines.remove(winner)
+                    engines.insert(0, winner)
+    # Text marker put under a page outside `pages` (none seen) is kept, not silently dropped.
+    repaired = {**by_page, **{page.index: page.markdown for page in checked}}
+    return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
+
+
+def _check(document, index: int, markdown: str) -> _Page:
+    """Score and flag one page; a page pdfium cannot load is judged by its markdown alone."""
+    md = measure_text(markdown)
+
+    def with_images(text_layer: str) -> bool:
+        # Images decide only the flags of pages with little text (no_text_layer, mostly_image).
+        return md.words < NEAR_EMPTY_WORDS or len(words(text_layer)) < MIN_TEXT_LAYER_WORDS
+
+    try:
+        facts = page_facts(document, index, with_images=with_images)
+    except pypdfium2.PdfiumError:
+        facts = PageFacts(text_layer=markdown, image_share=0.0)
+    layer = measure_text(facts.text_layer)
+    covered = coverage(facts.text_layer, markdown)
+    score, flags = assess_page(facts, layer, md, covered)
+    return _Page(index, facts, layer, markdown, md, covered, PageQuality(index, score, flags))
+
+
+def _image_confirms_layer(page: _Page, document, engines: Sequence[OcrEngine]) -> bool:
+    """Whether OCR of the page reads mostly the words its text layer holds.
+
+    Asked once per document: a text layer that the page image confirms is a language the word
+    list does not know (German, say), not glyph soup, and its pages keep marker's markdown.
+    """
+    try:
+        pdf_page = document[page.index]
+    except pypdfium2.PdfiumError:
+        return False
+    try:
+        for engine in engines:
+            try:
+                result = engine.read(pdf_page)
+            except (OcrFailed, pypdfium2.PdfiumError):
+                continue
+            agreement = coverage(page.facts.text_layer, result.markdown)
+            if agreement is not None and agreement >= LAYER_CONFIRMED:
+                return True
+        return False
+    finally:
+        pdf_page.close()
+
+
+def _judge_without_word_list(page: _Page) -> None:
+    score, flags = assess_page(page.facts, page.layer, page.md, page.coverage, words_judged=False)
+    page.quality.score, page.quality.flags = score, flags
+
+
+def _try_pdf_text(page: _Page) -> None:
+    """Rung (a): the text layer as pdfium spaces it, where that reads better than marker's."""
+    if page.layer.garbage > 0 or page.layer.words == 0:
+        return
+    candidate = _paragraphs_of(page.facts.text_layer)
+    score = repaired_score(measure_text(candidate))
+    if score > page.quality.score:
+        page.markdown = candidate
+        page.quality.score = score
+        page.quality.repaired_by = "pdf_text"
+
+
+def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> OcrEngine | None:
+    """Rung (b): read the rendered page with each engine in turn until one reads it well;
+    keep the best reading where it beats what the page had. The engine kept, if any."""
+    try:
+        pdf_page = document[page.index]
+    except pypdfium2.PdfiumError:
+        return None  # marker read the page, pdfium cannot render it: the page stays as it is
+    winner = None
+    try:
+        for engine in engines:
+            try:
+                result = engine.read(pdf_page)
+            except (OcrFailed, pypdfium2.PdfiumError):
+                continue
+            score = repaired_score(measure_text(result.markdown), result.confidence)
+            if result.markdown.strip() and score > page.quality.score:
+                page.markdown = result.markdown
+                page.quality.score = score
+                page.quality.repaired_by = "ocr"
+                winner = engine
+            if page.quality.score >= REPAIR_BELOW:
+                break
+    finally:
+        pdf_page.close()
+    return winner
+
+
+def _paragraphs_of(text_layer: str) -> str:
+    """pdfium's lines joined into paragraphs at blank lines (hyphenated line ends rejoined)."""
+    paragraphs, current = [], []
+    for line in text_layer.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.strip()
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        if current and current[-1].endswith("-") and line[:1].islower():
+            current[-1] = current[-1][:-1] + line
+        else:
+            current.append(line)
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join(" ".join(lines) for lines in paragraphs)
