@@ -154,7 +154,7 @@ class ArtifactStore:
         self._db = sqlite3.connect(
             self.root / "index.sqlite3", check_same_thread=False, timeout=30, isolation_level=None
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._add_missing_columns()
@@ -182,6 +182,20 @@ class ArtifactStore:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _use_wal(self) -> None:
+        """Switch a new index to WAL. The switch needs an exclusive lock that SQLite does not wait
+        for through its busy timeout, so runs opening one fresh workspace at once retry here."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _add_missing_columns(self) -> None:
         """Workspaces made before a column existed gain it (SQLite has no ADD COLUMN IF NOT)."""

@@ -237,7 +237,7 @@ async def _finish_converted(
             )
             return
         if too_poor := quality_below(done.quality, work.ctx.min_quality):
-            _record_failed(item, out, ConversionFailed(Reason.LOW_QUALITY, too_poor), work)
+            await _record_failed(item, out, ConversionFailed(Reason.LOW_QUALITY, too_poor), work)
             return
         await _record_converted(item, out, pages, timings, work, done.quality)
     finally:
