@@ -33,7 +33,7 @@ class CorpusRecord(TypedDict):
     title: str | None
     title_source: Literal["metadata", "markdown", "none"]
     headings: list[str]
-    heading_source: Literal["markdown", "bold", "none"]
+    heading_source: Literal["outcome", "markdown", "bold", "none"]
     word_count: int
     source: str | None
     pages: int | None
@@ -106,10 +106,14 @@ def corpus_record(outcome: dict[str, Any]) -> CorpusRecord:
     markdown = outcome.get("markdown") or ""
     headings, bold, word_count = read_markdown(markdown)
     metadata_title = (outcome.get("title") or "").strip() or None
+    # The converter's own list of headings (level 1 is the document title) beats parsing.
+    reported = [h for h in outcome.get("headings") or [] if (h.get("text") or "").strip()]
 
     title: str | None
     if metadata_title:
         title, title_source = metadata_title, "metadata"
+    elif titles := [h["text"] for h in reported if h.get("level") == 1]:
+        title, title_source = titles[0], "markdown"
     elif headings:
         title, title_source = headings[0], "markdown"
     else:
@@ -118,7 +122,7 @@ def corpus_record(outcome: dict[str, Any]) -> CorpusRecord:
     # The title is not a section: drop headings (or bold runs) that repeat it.
     folded_title = _fold(title) if title else None
     sections = [h for h in headings if _fold(h) != folded_title]
-    heading_source: Literal["markdown", "bold", "none"] = "markdown"
+    heading_source: Literal["outcome", "markdown", "bold", "none"] = "markdown"
     if not headings:
         # Text-layer markdown has no `#` lines; its short bold runs are the PDF's headings.
         sections = [run for run in bold if _fold(run) != folded_title]

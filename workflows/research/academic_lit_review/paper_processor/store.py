@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
     key TEXT PRIMARY KEY,
     pdf_sha TEXT, pages INTEGER, source TEXT, source_url TEXT,
     markdown_sha TEXT, converter TEXT, mode TEXT, mode_reason TEXT,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL, structure TEXT
 );
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT NOT NULL, service TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at REAL NOT NULL,
@@ -78,6 +78,7 @@ class Artifacts:
     converter: str | None
     mode: str | None
     mode_reason: str | None
+    structure: dict | None = None  # headings and fallback pages the converter reported
 
     def cached_outcome(self, index: int, *, doi: str | None, title: str | None) -> dict:
         """The converted outcome of a paper answered from this stored markdown."""
@@ -96,6 +97,7 @@ class Artifacts:
             mode_reason=self.mode_reason,
             markdown_path=str(self.markdown_path),
             cached=True,
+            **(self.structure or {}),
         ).model_dump(mode="json")
 
 
@@ -146,7 +148,14 @@ class ArtifactStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._remove_stale_tmp()
+
+    def _add_missing_columns(self) -> None:
+        """Workspaces made before a column existed get it (empty for their old rows)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(artifacts)")}
+        if "structure" not in have:
+            self._db.execute("ALTER TABLE artifacts ADD COLUMN structure TEXT")
 
     # -- life cycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -186,13 +195,13 @@ class ArtifactStore:
 
     def _lookup_locked(self, key: str) -> Artifacts | None:
         row = self._db.execute(
-            "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason"
-            " FROM artifacts WHERE key = ?",
+            "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason,"
+            " structure FROM artifacts WHERE key = ?",
             (key,),
         ).fetchone()
         if row is None:
             return None
-        pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason = row
+        pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason, structure = row
         pdf_path = self._object_path("pdf", pdf_sha) if pdf_sha else None
         md_path = self._object_path("md", md_sha) if md_sha else None
         return Artifacts(
@@ -205,6 +214,7 @@ class ArtifactStore:
             converter=converter,
             mode=mode,
             mode_reason=mode_reason,
+            structure=json.loads(structure) if structure else None,
         )
 
     async def job_for(self, key: str, service: str) -> str | None:
@@ -264,10 +274,23 @@ class ArtifactStore:
         mode_reason: str | None,
         source: str | None = None,
         source_url: str | None = None,
+        structure: dict | None = None,
     ) -> Path:
-        """Move converted markdown into the store and index it (one conversion in the log)."""
+        """Move converted markdown into the store and index it (one conversion in the log).
+
+        `structure`: the headings and fallback pages the converter reported, kept so a cached
+        answer carries them too.
+        """
         return await anyio.to_thread.run_sync(
-            self._put_markdown_sync, key, tmp_path, converter, mode, mode_reason, source, source_url
+            self._put_markdown_sync,
+            key,
+            tmp_path,
+            converter,
+            mode,
+            mode_reason,
+            source,
+            source_url,
+            structure,
         )
 
     def _put_markdown_sync(
@@ -279,6 +302,7 @@ class ArtifactStore:
         mode_reason: str | None,
         source: str | None,
         source_url: str | None,
+        structure: dict | None = None,
     ) -> Path:
         sha = sha256_file(tmp_path)
         final = self._install(tmp_path, "md", sha)
@@ -287,14 +311,24 @@ class ArtifactStore:
             [
                 (
                     "INSERT INTO artifacts (key, markdown_sha, converter, mode, mode_reason, source,"
-                    " source_url, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " source_url, updated_at, structure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET markdown_sha = excluded.markdown_sha,"
                     " converter = excluded.converter, mode = excluded.mode,"
-                    " mode_reason = excluded.mode_reason,"
+                    " mode_reason = excluded.mode_reason, structure = excluded.structure,"
                     " source = COALESCE(artifacts.source, excluded.source),"
                     " source_url = COALESCE(artifacts.source_url, excluded.source_url),"
                     " updated_at = excluded.updated_at",
-                    (key, sha, converter, mode, mode_reason, source, source_url, now),
+                    (
+                        key,
+                        sha,
+                        converter,
+                        mode,
+                        mode_reason,
+                        source,
+                        source_url,
+                        now,
+                        json.dumps(structure) if structure else None,
+                    ),
                 ),
                 (
                     "INSERT INTO work_log (key, kind, detail, at) VALUES (?, 'conversion', ?, ?)",

@@ -158,7 +158,8 @@ class ConverterActor:
             pages = self._converter.convert(job)
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the actor
             return Failed(type(exc).__name__, _short(exc))
-        return Done(pages=pages, seconds=time.perf_counter() - started, started_at=started_at)
+        structure = getattr(self._converter, "structure", {})
+        return Done(pages, time.perf_counter() - started, started_at, **structure)
 
     def close(self) -> None:
         self._converter.close()

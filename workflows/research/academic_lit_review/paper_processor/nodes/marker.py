@@ -26,7 +26,7 @@ from ..conversion.mode import ModeDecision
 from ..conversion.places import Place
 from ..conversion.pool import ConversionFailed
 from ..conversion.queue import RelevanceQueue
-from ..conversion.worker import Job
+from ..conversion.worker import Done, Job
 from ..errors import RunAborted
 from ..events import Emit, paper_events
 from ..models import Attempt, Outcome, Reason, Stage, failure
@@ -179,7 +179,7 @@ async def _convert_claimed(
 
     out = work.store.temp_path(".md")
     try:
-        pages, timings["convert_s"] = await _convert_pdf(item, out, place, work, started)
+        pages, timings["convert_s"], structure = await _convert_pdf(item, out, place, work, started)
     except ConversionFailed as exc:
         _record_failed(item, out, exc, work)
         return False
@@ -188,12 +188,17 @@ async def _convert_claimed(
         raise
     # Checking, storing and reporting run beside the next conversion: this slot's converter
     # takes the next paper now instead of idling through store round trips.
-    finishing.start_soon(_finish_converted, item, out, pages, timings, work)
+    finishing.start_soon(_finish_converted, item, out, pages, timings, structure, work)
     return True
 
 
 async def _finish_converted(
-    item: Acquired, out: Path, pages: int, timings: dict[str, float], work: _Converting
+    item: Acquired,
+    out: Path,
+    pages: int,
+    timings: dict[str, float],
+    structure: dict[str, list],
+    work: _Converting,
 ) -> None:
     try:
         if not await anyio.to_thread.run_sync(_has_words, out):
@@ -214,7 +219,7 @@ async def _finish_converted(
                 work,
             )
             return
-        await _record_converted(item, out, pages, timings, work)
+        await _record_converted(item, out, pages, timings, structure, work)
     finally:
         with anyio.CancelScope(shield=True):
             await work.store.release(item.key, "convert", work.owner)
@@ -236,7 +241,12 @@ def _record_failed(item: Acquired, out: Path, exc: ConversionFailed, work: _Conv
 
 
 async def _record_converted(
-    item: Acquired, out: Path, pages: int, timings: dict[str, float], work: _Converting
+    item: Acquired,
+    out: Path,
+    pages: int,
+    timings: dict[str, float],
+    structure: dict[str, list],
+    work: _Converting,
 ) -> None:
     await _store_converted(
         item,
@@ -247,6 +257,7 @@ async def _record_converted(
         converter=work.pool.spec.converter,
         mode=work.decision.mode,
         mode_reason=work.decision.reason,
+        structure=structure,
     )
 
 
@@ -260,6 +271,7 @@ async def _store_converted(
     converter: str,
     mode: str | None,
     mode_reason: str | None,
+    structure: dict[str, list] | None = None,
 ) -> None:
     """Move the markdown into the store and record the paper's converted outcome."""
     stored = await work.store.put_markdown(
@@ -270,6 +282,7 @@ async def _store_converted(
         mode_reason=mode_reason,
         source=item.source,
         source_url=item.source_url,
+        structure=structure,
     )
     outcome = Outcome(
         index=item.index,
@@ -284,6 +297,7 @@ async def _store_converted(
         mode=mode,
         mode_reason=mode_reason,
         markdown_path=str(stored),
+        **(structure or {}),
         timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
     )
@@ -325,10 +339,11 @@ async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
 
 async def _convert_pdf(
     item: Acquired, out: Path, place: Place, work: _Converting, on_start: Callable[[], None]
-) -> tuple[int, float]:
-    """Convert one PDF into `out`: (pages, converter seconds).
+) -> tuple[int, float, dict[str, list]]:
+    """Convert one PDF into `out`: (pages, converter seconds, structure).
 
     Documents longer than a chunk go in page ranges, the first in `place`, and are joined.
+    The structure is the headings and fallback pages the converter reported, over all ranges.
     """
     pages = item.pages or 0
     if pages > work.ctx.max_pages:
@@ -340,8 +355,9 @@ async def _convert_pdf(
         done = await place.convert(
             Job(pdf_path=item.path, out_path=str(out), pages=pages), on_start=on_start
         )
-        return done.pages or pages, done.seconds
+        return done.pages or pages, done.seconds, _structure([done])
     parts: list[Path] = []
+    dones: list[Done] = []
     seconds = 0.0
     try:
         for first in range(0, pages, chunk):
@@ -359,11 +375,19 @@ async def _convert_pdf(
             else:
                 done = await work.pool.convert(job)
             seconds += done.seconds
+            dones.append(done)
         await anyio.to_thread.run_sync(_join, parts, out)
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
-    return pages, seconds
+    return pages, seconds, _structure(dones)
+
+
+def _structure(dones: list[Done]) -> dict[str, list]:
+    return {
+        "headings": [h for done in dones for h in done.headings],
+        "fallback_pages": [f for done in dones for f in done.fallback_pages],
+    }
 
 
 def _join(parts: list[Path], out: Path) -> None:

@@ -1,0 +1,37 @@
+"""Plugging the layout stage into a marker `PdfConverter` (text-layer mode only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .builder import LayoutReport, builder_reporting_to
+from .processors import keep_layout_levels
+
+# Converter config the layout stage needs: blocks stay in the order it read them (marker would
+# otherwise re-sort them by pdftext's character stream, which ignores columns).
+LAYOUT_CONFIG: dict[str, Any] = {"use_pdftext_reading_order": False}
+
+
+def install_layout_stage(converter: Any) -> list[LayoutReport]:
+    """Make `converter` lay pages out with the text-layer layout stage.
+
+    Returns the list each converted document's LayoutReport is appended to.
+    """
+    reports: list[LayoutReport] = []
+    converter.layout_builder_class = builder_reporting_to(reports)
+    converter.processor_list = keep_layout_levels(converter.processor_list)
+    return reports
+
+
+def headings_of(rendered: Any) -> list[dict]:
+    """The rendered document's headings, `{"level", "text"}` in document order.
+
+    marker's table-of-contents processor lists every section header it rendered.
+    """
+    toc = (getattr(rendered, "metadata", None) or {}).get("table_of_contents") or []
+    headings = []
+    for entry in toc:
+        text = " ".join(str(entry.get("title", "")).split())
+        if text:
+            headings.append({"level": int(entry.get("heading_level") or 2), "text": text})
+    return headings
