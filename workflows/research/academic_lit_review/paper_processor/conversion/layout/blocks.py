@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .columns import Run
-from .headings import REFERENCES, looks_like_heading
+from .headings import REFERENCES, is_caps, looks_like_heading
 from .lines import DocumentStyle, TextLine
 from .runin import split_run_in
 from .title import TITLE
@@ -39,6 +39,8 @@ class Block:
     lines: list[TextLine] = field(default_factory=list)
     title: bool = False  # the document title (heading level 1)
     run_in: bool = False  # a bold phrase cut from the start of a paragraph
+    run: int = 0  # which column run of its page it came from
+    continues: bool = False  # its last sentence goes on in the next block (column or page break)
     level: int | None = None
 
     @property
@@ -135,7 +137,7 @@ def _heading_context_ok(lines: list[TextLine], i: int, style: DocumentStyle) -> 
     if nxt is None or not nxt.bold or style.larger(nxt) or _gap(line, nxt, style) > 1.3:
         return True
     # The next line is bold too and close: a heading only if that one is short as well.
-    return len(nxt.text.split()) <= 8 and abs(nxt.size - line.size) < 0.3
+    return len(nxt.text.split()) <= 8 and abs(nxt.size - line.size) < 0.12 * style.body_size
 
 
 def _beside_another(lines: list[TextLine], i: int) -> bool:
@@ -153,8 +155,9 @@ def _beside_another(lines: list[TextLine], i: int) -> bool:
 
 def _continues_heading(last: TextLine, line: TextLine, style: DocumentStyle) -> bool:
     return (
-        abs(line.size - last.size) < 0.3
+        abs(line.size - last.size) < 0.08 * style.body_size
         and line.bold == last.bold
+        and is_caps(line.text) == is_caps(last.text)
         and _gap(last, line, style) <= 1.5
         and len(line.text.split()) <= 10
         and not _CAPTION_START.match(line.text)
@@ -252,3 +255,16 @@ def mark_footnotes(blocks: list[Block], style: DocumentStyle, page_height: float
             and all(style.smaller(ln, 0.93) for ln in block.lines)
         ):
             block.kind = FOOTNOTE
+
+
+def continues_into(block: Block, following: Block) -> bool:
+    """True where `block`'s last sentence runs on into `following` (across a column or page)."""
+    if block.kind != TEXT or following.kind != TEXT:
+        return False
+    end = block.lines[-1].text.rstrip()
+    start = following.lines[0].text.lstrip()
+    if not end or not start:
+        return False
+    if re.search(r"[a-z]-$", end):
+        return True
+    return not _SENTENCE_END.search(end) and start[0].islower()

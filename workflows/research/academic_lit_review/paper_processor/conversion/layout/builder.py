@@ -19,7 +19,16 @@ from marker.schema import BlockTypes
 from marker.schema.polygon import PolygonBox
 from marker.schema.registry import get_block_class
 
-from .blocks import FOOTNOTE, HEADING, TEXT, Block, Context, mark_footnotes, segment
+from .blocks import (
+    FOOTNOTE,
+    HEADING,
+    TEXT,
+    Block,
+    Context,
+    continues_into,
+    mark_footnotes,
+    segment,
+)
 from .columns import reading_order
 from .furniture import FOOTER, HEADER, LINE_NUMBER, mark_furniture
 from .headings import KNOWN, assign_levels, numbering
@@ -86,6 +95,7 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         if pages and pages[0].page_id in laid:
             _demote_front_matter(laid[pages[0].page_id])
         _set_levels([b for page in pages for b in laid.get(page.page_id, [])])
+        _join_across_breaks([laid.get(page.page_id, []) for page in pages])
         for page in pages:
             blocks = laid.get(page.page_id)
             if blocks is None:
@@ -139,14 +149,43 @@ def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER}]
     blocks: list[Block] = [Block("PageHeader", [ln]) for ln in lines if HEADER in ln.tags]
     body_blocks: list[Block] = []
-    for run in reading_order(body):
-        body_blocks.extend(segment(run, ctx))
+    for number, run in enumerate(reading_order(body)):
+        run_blocks = segment(run, ctx)
+        for block in run_blocks:
+            block.run = number
+        body_blocks.extend(run_blocks)
     mark_footnotes(body_blocks, ctx.style, page.polygon.height)
-    # Footnotes read after the page's text, so a sentence that runs on past one stays whole.
+    # Footnotes read after the page's text, never inside a sentence (see _join_across_breaks).
     blocks.extend(b for b in body_blocks if b.kind != FOOTNOTE)
     blocks.extend(b for b in body_blocks if b.kind == FOOTNOTE)
     blocks.extend(Block("PageFooter", [ln]) for ln in lines if FOOTER in ln.tags)
     return blocks
+
+
+def _join_across_breaks(pages: list[list[Block]]) -> None:
+    """Mark paragraphs that run on past a column or page break, so marker joins the halves.
+
+    A page's footnotes then move in front of the paragraph that runs on to the next page: they
+    stay whole paragraphs of their own, and the sentence they interrupted in the PDF does not.
+    """
+    for number, blocks in enumerate(pages):
+        body = [b for b in blocks if b.kind not in {"PageHeader", "PageFooter", FOOTNOTE}]
+        for block, following in zip(body, body[1:], strict=False):
+            if following.run != block.run and continues_into(block, following):
+                block.continues = True
+        if not body or number + 1 >= len(pages):
+            continue
+        following_page = [
+            b for b in pages[number + 1] if b.kind not in {"PageHeader", "PageFooter", FOOTNOTE}
+        ]
+        last = body[-1]
+        if following_page and continues_into(last, following_page[0]):
+            last.continues = True
+            notes = [b for b in blocks if b.kind == FOOTNOTE]
+            if notes:
+                rest = [b for b in blocks if b.kind != FOOTNOTE]
+                at = rest.index(last)
+                blocks[:] = rest[:at] + notes + rest[at:]
 
 
 def _set_levels(blocks: list[Block]) -> None:
@@ -198,6 +237,8 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
         marker_block.source = "heuristics"
         if block.kind == HEADING:
             marker_block.heading_level = block.level
+        if block.continues:
+            marker_block.has_continuation = True
         page.add_structure(marker_block)
         entries = block_lines.setdefault(marker_block.id, [])
         for line in block.lines:

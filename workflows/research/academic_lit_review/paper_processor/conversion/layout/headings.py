@@ -143,6 +143,8 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
             levels.append(1)
         elif n := numbering(line.text):
             levels.append(_numbered_level(n, schemes))
+        elif style_key(line) in numbered_levels:
+            levels.append(numbered_levels[style_key(line)].most_common(1)[0][0])
         elif KNOWN.match(line.text) and numbered_by_size:
             levels.append(min(lvl for _, lvl in numbered_by_size))
         else:

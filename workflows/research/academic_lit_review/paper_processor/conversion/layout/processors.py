@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marker.processors.footnote import FootnoteProcessor
 from marker.processors.sectionheader import SectionHeaderProcessor
 from marker.schema import BlockTypes
 
@@ -28,12 +29,29 @@ class KeepLevelsSectionHeaderProcessor(SectionHeaderProcessor):
                     block.heading_level = preset[block.id]
 
 
+class KeepOrderFootnoteProcessor(FootnoteProcessor):
+    """marker's footnote processor without its move to the page bottom.
+
+    The layout stage already put each footnote where it interrupts no sentence; marker would move
+    it back between the halves of a paragraph that runs on to the next page.
+    """
+
+    def __call__(self, document: Any) -> None:
+        for page in document.pages:
+            self.assign_superscripts(page, document)
+
+
 def keep_layout_levels(processors: list[Any]) -> list[Any]:
-    """`processors` with marker's SectionHeaderProcessor swapped for the level-keeping one."""
-    return [
-        KeepLevelsSectionHeaderProcessor(_config_of(p)) if type(p) is SectionHeaderProcessor else p
-        for p in processors
-    ]
+    """`processors` with marker's heading and footnote processors swapped for ones that keep
+    the levels and the order the layout stage chose."""
+    swapped = []
+    for p in processors:
+        if type(p) is SectionHeaderProcessor:
+            p = KeepLevelsSectionHeaderProcessor(_config_of(p))
+        elif type(p) is FootnoteProcessor:
+            p = KeepOrderFootnoteProcessor()
+        swapped.append(p)
+    return swapped
 
 
 def _config_of(processor: Any) -> dict:
