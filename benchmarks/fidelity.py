@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
 
         seconds = {"before": 0.0, "package": 0.0}
         pages_total = 0
-        pairs: dict[str, list[tuple[Path, Path]]] = {k: [] for k in ("package", "stripped", "anchor")}
+        pairs: dict[str, list[tuple[Path, Path]]] = {
+            k: [] for k in ("package", "stripped", "anchor")
+        }
         fallbacks = 0
         for pdf in pdfs:
             rel = pdf.relative_to(args.papers)

@@ -4,9 +4,10 @@ A record holds what a reviewer scans first: the title, the section headings, the
 and where the full text came from. Markdown is parsed with markdown-it (rich's own parser), so `#`
 inside code, image references and inline HTML do not count as headings or words.
 
-marker's text-layer mode (the mode used where its models cannot run) emits no `#` headings: a page
-comes out as one paragraph with the PDF's bold runs kept as `**...**`. For such documents the short
-bold runs stand in for headings, and the record says so (`heading_source="bold"`).
+Headings come from the outcome where the converter reported them (`heading_source="outcome"`:
+marker lists every heading it rendered, in text-layer mode too), else from the markdown's `#` lines;
+markdown from before the text-layer layout stage has none, and its short bold runs stand in
+(`heading_source="bold"`).
 """
 
 from __future__ import annotations
@@ -123,7 +124,14 @@ def corpus_record(outcome: dict[str, Any]) -> CorpusRecord:
     folded_title = _fold(title) if title else None
     sections = [h for h in headings if _fold(h) != folded_title]
     heading_source: Literal["outcome", "markdown", "bold", "none"] = "markdown"
-    if not headings:
+    if reported:
+        sections = [
+            " ".join(h["text"].split())
+            for h in reported
+            if h.get("level") != 1 and _fold(h["text"]) != folded_title
+        ]
+        heading_source = "outcome"
+    elif not headings:
         # Text-layer markdown has no `#` lines; its short bold runs are the PDF's headings.
         sections = [run for run in bold if _fold(run) != folded_title]
         heading_source = "bold"
