@@ -28,7 +28,10 @@ _CAPTION_START = re.compile(
 _BULLET = re.compile(
     r"^(?:[•◦▪▸►‣⁃∙·●○■□–—*-]\s+|\(?\d{1,2}\)\s+|\(?[a-z]\)\s+|\(?[ivx]{1,4}\)\s+)"
 )
-_REF_START = re.compile(r"^(?:\[\s*[\w+.\- ]{1,12}\]|\d{1,3}\.\s|\(\d{1,3}\)\s)")
+# "[12]", "[Smi02]", "12.", "(12)", and "12 Surname, A." (numbered without a stop).
+_REF_START = re.compile(
+    r"^(?:\[\s*[\w+.\- ]{1,12}\]|\d{1,3}\.\s|\(\d{1,3}\)\s|\d{1,3}\s+[A-Z][\w'’-]+,\s)"
+)
 _FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶#]+|[a-z])(?:\s|\)|\.|$)|^\W{1,2}\s?[A-Z]")
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)]?$")
 
@@ -107,7 +110,29 @@ def segment(run: Run, ctx: Context) -> list[Block]:
             block.lines.append(lines[i])
             i += 1
         blocks.append(block)
-    return blocks
+    return _merge_fragments(blocks)
+
+
+_FRAGMENT_WORDS = 4
+
+
+def _merge_fragments(blocks: list[Block]) -> list[Block]:
+    """Consecutive scraps of a few words (figure labels, table cells, a stray formula) read as
+    one paragraph of text instead of dozens of one-word paragraphs."""
+    merged: list[Block] = []
+    for block in blocks:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and block.kind == TEXT
+            and prev.kind == TEXT
+            and len(block.text.split()) <= _FRAGMENT_WORDS
+            and len(prev.lines[-1].text.split()) <= _FRAGMENT_WORDS
+        ):
+            prev.lines.extend(block.lines)
+        else:
+            merged.append(block)
+    return merged
 
 
 def _start_kind(line: TextLine, ctx: Context) -> str:

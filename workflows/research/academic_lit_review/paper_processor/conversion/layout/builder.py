@@ -76,7 +76,8 @@ class TextLayerLayoutBuilder(LayoutBuilder):
             lines_by_page = self._read_lines(pages, provider, report)
             style = document_style(list(lines_by_page.values()))
             heights = [page.polygon.height for page in pages]
-            mark_furniture([lines_by_page[p.page_id] for p in pages], heights)
+            widths = [page.polygon.width for page in pages]
+            mark_furniture([lines_by_page[p.page_id] for p in pages], heights, widths)
             mark_title(
                 lines_by_page.get(pages[0].page_id, []), style, heights[0]
             ) if pages else None

@@ -28,10 +28,10 @@ def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.lower().split()))
 
 
-def mark_furniture(pages: list[list[TextLine]], heights: list[float]) -> None:
+def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: list[float]) -> None:
     """Tag header, footer and line-number lines in place (`line.tags`)."""
-    repeated = _repeated_shapes(pages, heights)
-    for lines, height in zip(pages, heights, strict=True):
+    repeated = _repeated_shapes(pages, heights, widths)
+    for lines, height, width in zip(pages, heights, widths, strict=True):
         if not lines:
             continue
         _mark_line_numbers(lines)
@@ -44,32 +44,42 @@ def mark_furniture(pages: list[list[TextLine]], heights: list[float]) -> None:
                 continue
             if _PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated:
                 line.tags.add(HEADER if top else FOOTER)
-        _mark_edge_lines(lines, repeated, height)
+        _mark_edge_lines(lines, repeated, height, width)
 
 
-def _repeated_shapes(pages: list[list[TextLine]], heights: list[float]) -> set[str]:
-    """Texts found in a page margin on at least three pages (or most pages of a short paper)."""
+def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
+    """Where running heads sit: the three top and bottom lines, and text in the side margins."""
+    ordered = sorted(lines, key=lambda ln: ln.y0)
+    edges = [ln for ln in ordered[:3] if ln.y1 < height * 0.2]
+    edges += [ln for ln in ordered[-3:] if ln.y0 > height * 0.8]
+    # Vertical text up a side margin (a journal's name and volume on every page).
+    edges += [
+        ln
+        for ln in lines
+        if ln.height > 2 * ln.width and (ln.x1 < width * 0.1 or ln.x0 > width * 0.9)
+    ]
+    return edges
+
+
+def _repeated_shapes(
+    pages: list[list[TextLine]], heights: list[float], widths: list[float]
+) -> set[str]:
+    """Texts at a page edge on at least three pages (or most pages of a short paper)."""
     seen: Counter[str] = Counter()
-    for lines, height in zip(pages, heights, strict=True):
-        shapes = {
-            _shape(line.text)
-            for line in lines
-            if line.y1 <= height * 0.12 or line.y0 >= height * 0.88
-        }
+    for lines, height, width in zip(pages, heights, widths, strict=True):
+        shapes = {_shape(line.text) for line in _edge_lines(lines, height, width)}
         seen.update(s for s in shapes if re.search(r"[a-z]{2}", s))
     need = 3 if len(pages) >= 5 else max(2, len(pages))
     return {shape for shape, n in seen.items() if n >= need}
 
 
-def _mark_edge_lines(lines: list[TextLine], repeated: set[str], height: float) -> None:
-    """The topmost and bottommost lines that repeat across pages, wherever the margin ends."""
-    ordered = sorted((ln for ln in lines if not ln.tags), key=lambda ln: ln.y0)
-    for line in ordered[:2]:
-        if _shape(line.text) in repeated and line.y1 < height * 0.2:
-            line.tags.add(HEADER)
-    for line in ordered[-2:]:
-        if _shape(line.text) in repeated and line.y0 > height * 0.8:
-            line.tags.add(FOOTER)
+def _mark_edge_lines(
+    lines: list[TextLine], repeated: set[str], height: float, width: float
+) -> None:
+    """The edge lines that repeat across pages, wherever the page's margin ends."""
+    for line in _edge_lines([ln for ln in lines if not ln.tags], height, width):
+        if _shape(line.text) in repeated:
+            line.tags.add(HEADER if line.y1 < height / 2 else FOOTER)
 
 
 def _mark_line_numbers(lines: list[TextLine]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .builder import LayoutReport, builder_reporting_to
@@ -35,3 +36,23 @@ def headings_of(rendered: Any) -> list[dict]:
         if text:
             headings.append({"level": int(entry.get("heading_level") or 2), "text": text})
     return headings
+
+
+_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])\s+\S")
+
+
+def loosen_lists(markdown: str) -> str:
+    """A blank line between the items of each list: one entry, one paragraph.
+
+    marker writes list items on consecutive lines; a long list (a paper's references) then reads,
+    to anything that splits markdown at blank lines, as one wall of text.
+    """
+    lines = markdown.split("\n")
+    out: list[str] = []
+    for number, line in enumerate(lines):
+        out.append(line)
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        here, there = _ITEM.match(line), _ITEM.match(following)
+        if here and there and here.group(1) == there.group(1):
+            out.append("")
+    return "\n".join(out)
