@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .builder import LayoutReport, builder_reporting_to
-from .processors import keep_layout_levels
+from .processors import adapt_processors
 
 # Converter config the layout stage needs: blocks stay in the order it read them (marker would
 # otherwise re-sort them by pdftext's character stream, which ignores columns).
@@ -20,7 +20,7 @@ def install_layout_stage(converter: Any) -> list[LayoutReport]:
     """
     reports: list[LayoutReport] = []
     converter.layout_builder_class = builder_reporting_to(reports)
-    converter.processor_list = keep_layout_levels(converter.processor_list)
+    converter.processor_list = adapt_processors(converter.processor_list)
     return reports
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marker.processors.footnote import FootnoteProcessor
+from marker.processors.marginalia import MarginaliaProcessor
 from marker.processors.sectionheader import SectionHeaderProcessor
 from marker.schema import BlockTypes
 
@@ -41,11 +42,15 @@ class KeepOrderFootnoteProcessor(FootnoteProcessor):
             self.assign_superscripts(page, document)
 
 
-def keep_layout_levels(processors: list[Any]) -> list[Any]:
+def adapt_processors(processors: list[Any]) -> list[Any]:
     """`processors` with marker's heading and footnote processors swapped for ones that keep
-    the levels and the order the layout stage chose."""
+    the levels and the order the layout stage chose, and without its marginalia processor: the
+    layout stage already took the running heads out, and marker's guess from position alone
+    also drops a title set close to the top edge."""
     swapped = []
     for p in processors:
+        if type(p) is MarginaliaProcessor:
+            continue
         if type(p) is SectionHeaderProcessor:
             p = KeepLevelsSectionHeaderProcessor(_config_of(p))
         elif type(p) is FootnoteProcessor:
