@@ -90,7 +90,10 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
     if not distinct:
         return False
     if style.smaller(line, 0.85) and not numbered:
-        return False  # small bold text is a label or a table head, not a section
+        # Small bold text is mostly a label or a table head; end matter set in small type
+        # ("Acknowledgments", "AUTHOR CONTRIBUTIONS") still heads a section of its own.
+        if not (gap_before and (caps or KNOWN.match(text) or len(words) <= 3)):
+            return False
     if text.endswith(".") and not numbered and len(words) > 4:
         return False  # a bold sentence
     # Body-size headings need room above them or a number; larger ones stand out anyway.
