@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marker.processors.footnote import FootnoteProcessor
+from marker.processors.line_numbers import LineNumbersProcessor
 from marker.processors.marginalia import MarginaliaProcessor
 from marker.processors.sectionheader import SectionHeaderProcessor
 from marker.schema import BlockTypes
@@ -44,12 +45,13 @@ class KeepOrderFootnoteProcessor(FootnoteProcessor):
 
 def adapt_processors(processors: list[Any]) -> list[Any]:
     """`processors` with marker's heading and footnote processors swapped for ones that keep
-    the levels and the order the layout stage chose, and without its marginalia processor: the
-    layout stage already took the running heads out, and marker's guess from position alone
-    also drops a title set close to the top edge."""
+    the levels and the order the layout stage chose, and without its marginalia and line-number
+    processors: the layout stage already took running heads and margin line numbers out, and
+    marker's guesses drop real text here (a title close to the top edge; every number that
+    starts a line on a page of numbers, such as a table's cells)."""
     swapped = []
     for p in processors:
-        if type(p) is MarginaliaProcessor:
+        if type(p) in (MarginaliaProcessor, LineNumbersProcessor):
             continue
         if type(p) is SectionHeaderProcessor:
             p = KeepLevelsSectionHeaderProcessor(_config_of(p))
