@@ -6,7 +6,7 @@ FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # Keep the workspace outside the project: `langgraph dev` reloads on any change under it.
 export PAPER_PROCESSOR_WORKSPACE ?= $(HOME)/.cache/paper-processor/workspace
 
-.PHONY: install demo test bench serve lint clean
+.PHONY: install demo test bench bench-fidelity serve lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,6 +37,11 @@ serve: install
 
 bench: install
 	$(PY) benchmarks/pipeline.py $(BENCH_ARGS)
+
+# Markdown fidelity of text-layer mode on ../shared/data/papers (FIDELITY_ARGS=--anchor compares
+# with pymupdf4llm, after `pip install '.[anchor]'`).
+bench-fidelity: install
+	$(PY) benchmarks/fidelity.py $(FIDELITY_ARGS)
 
 lint: install
 	$(PY) -m ruff check workflows graphs tests benchmarks

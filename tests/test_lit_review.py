@@ -87,9 +87,9 @@ async def test_records_of_real_marker_markdown(open_web, make_paper, context):
     (outcome,) = output["outcomes"]
     assert outcome["status"] == "converted", outcome
     (record,) = output["corpus"]
-    # Text-layer marker writes no `#` lines; the PDF's bold section titles stand in for them.
-    if outcome["mode"] == "text_layer":
-        assert record["heading_source"] == "bold"
+    # marker reports the document's headings in the outcome; the record takes them from there.
+    assert record["heading_source"] == "outcome"
+    assert outcome["headings"][0] == {"level": 1, "text": paper.title}
     expected_sections = [
         f"{i + 1} {name}"
         for i, name in enumerate(["Introduction", "Methods", "Results", "Discussion"])

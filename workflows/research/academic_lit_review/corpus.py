@@ -4,9 +4,10 @@ A record holds what a reviewer scans first: the title, the section headings, the
 and where the full text came from. Markdown is parsed with markdown-it (rich's own parser), so `#`
 inside code, image references and inline HTML do not count as headings or words.
 
-marker's text-layer mode (the mode used where its models cannot run) emits no `#` headings: a page
-comes out as one paragraph with the PDF's bold runs kept as `**...**`. For such documents the short
-bold runs stand in for headings, and the record says so (`heading_source="bold"`).
+Headings come from the outcome where the converter reported them (`heading_source="outcome"`:
+marker lists every heading it rendered, in text-layer mode too), else from the markdown's `#` lines;
+markdown from before the text-layer layout stage has none, and its short bold runs stand in
+(`heading_source="bold"`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class CorpusRecord(TypedDict):
     title: str | None
     title_source: Literal["metadata", "markdown", "none"]
     headings: list[str]
-    heading_source: Literal["markdown", "bold", "none"]
+    heading_source: Literal["outcome", "markdown", "bold", "none"]
     word_count: int
     source: str | None
     pages: int | None
@@ -106,10 +107,14 @@ def corpus_record(outcome: dict[str, Any]) -> CorpusRecord:
     markdown = outcome.get("markdown") or ""
     headings, bold, word_count = read_markdown(markdown)
     metadata_title = (outcome.get("title") or "").strip() or None
+    # The converter's own list of headings (level 1 is the document title) beats parsing.
+    reported = [h for h in outcome.get("headings") or [] if (h.get("text") or "").strip()]
 
     title: str | None
     if metadata_title:
         title, title_source = metadata_title, "metadata"
+    elif titles := [h["text"] for h in reported if h.get("level") == 1]:
+        title, title_source = titles[0], "markdown"
     elif headings:
         title, title_source = headings[0], "markdown"
     else:
@@ -118,8 +123,15 @@ def corpus_record(outcome: dict[str, Any]) -> CorpusRecord:
     # The title is not a section: drop headings (or bold runs) that repeat it.
     folded_title = _fold(title) if title else None
     sections = [h for h in headings if _fold(h) != folded_title]
-    heading_source: Literal["markdown", "bold", "none"] = "markdown"
-    if not headings:
+    heading_source: Literal["outcome", "markdown", "bold", "none"] = "markdown"
+    if reported:
+        sections = [
+            " ".join(h["text"].split())
+            for h in reported
+            if h.get("level") != 1 and _fold(h["text"]) != folded_title
+        ]
+        heading_source = "outcome"
+    elif not headings:
         # Text-layer markdown has no `#` lines; its short bold runs are the PDF's headings.
         sections = [run for run in bold if _fold(run) != folded_title]
         heading_source = "bold"

@@ -154,6 +154,20 @@ class Attempt(BaseModel):
     detail: str | None = None
 
 
+class Heading(BaseModel):
+    """One section heading of a converted document, in document order."""
+
+    level: int = Field(description="1 for the title, 2 for top-level sections, deeper below.")
+    text: str
+
+
+class PageFallback(BaseModel):
+    """A page the layout stage could not lay out: it was converted as plain page text."""
+
+    page: int = Field(description="0-based page number in the PDF.")
+    reason: str
+
+
 class Outcome(BaseModel):
     """The final record of one input paper: converted, or failed with stage and reason."""
 
@@ -178,6 +192,13 @@ class Outcome(BaseModel):
     mode_reason: str | None = None
     markdown_path: str | None = None
     markdown: str | None = None
+    headings: list[Heading] = Field(
+        default_factory=list, description="The document's headings, from the converter."
+    )
+    fallback_pages: list[PageFallback] = Field(
+        default_factory=list,
+        description="Pages converted as plain page text because their layout failed.",
+    )
     cached: bool = False
     quality: dict[str, Any] | None = Field(
         default=None,

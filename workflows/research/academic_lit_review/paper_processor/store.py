@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
     key TEXT PRIMARY KEY,
     pdf_sha TEXT, pages INTEGER, source TEXT, source_url TEXT,
     markdown_sha TEXT, converter TEXT, mode TEXT, mode_reason TEXT,
-    updated_at REAL NOT NULL, quality TEXT
+    updated_at REAL NOT NULL, quality TEXT, structure TEXT
 );
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT NOT NULL, service TEXT NOT NULL, job_id TEXT NOT NULL, submitted_at REAL NOT NULL,
@@ -81,6 +81,7 @@ class Artifacts:
     mode: str | None
     mode_reason: str | None
     quality: dict | None = None  # the converted markdown's quality report (conversion/quality)
+    structure: dict | None = None  # headings and fallback pages the converter reported
 
     def cached_outcome(self, index: int, *, doi: str | None, title: str | None) -> dict:
         """The converted outcome of a paper answered from this stored markdown."""
@@ -101,6 +102,7 @@ class Artifacts:
             markdown_path=str(self.markdown_path),
             cached=True,
             quality=self.quality,
+            **(self.structure or {}),
         ).model_dump(mode="json")
 
 
@@ -200,9 +202,10 @@ class ArtifactStore:
     def _add_missing_columns(self) -> None:
         """Workspaces made before a column existed gain it (SQLite has no ADD COLUMN IF NOT)."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(artifacts)")}
-        if "quality" not in columns:
-            with contextlib.suppress(sqlite3.OperationalError):  # another process added it
-                self._db.execute("ALTER TABLE artifacts ADD COLUMN quality TEXT")
+        for column in ("quality", "structure"):
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it
+                    self._db.execute(f"ALTER TABLE artifacts ADD COLUMN {column} TEXT")
 
     def _remove_stale_tmp(self) -> None:
         # Other processes may be writing here right now; only old leftovers of crashes go.
@@ -233,12 +236,13 @@ class ArtifactStore:
     def _lookup_locked(self, key: str) -> Artifacts | None:
         row = self._db.execute(
             "SELECT pdf_sha, pages, source, source_url, markdown_sha, converter, mode, mode_reason,"
-            " quality FROM artifacts WHERE key = ?",
+            " quality, structure FROM artifacts WHERE key = ?",
             (key,),
         ).fetchone()
         if row is None:
             return None
-        pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason, quality = row
+        (pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason, quality,
+         structure) = row
         pdf_path = self._object_path("pdf", pdf_sha) if pdf_sha else None
         md_path = self._object_path("md", md_sha) if md_sha else None
         report = json.loads(quality) if quality else None
@@ -255,6 +259,7 @@ class ArtifactStore:
             mode=mode,
             mode_reason=mode_reason,
             quality=report,
+            structure=json.loads(structure) if structure else None,
         )
 
     async def job_for(self, key: str, service: str) -> str | None:
@@ -315,8 +320,13 @@ class ArtifactStore:
         source: str | None = None,
         source_url: str | None = None,
         quality: dict | None = None,
+        structure: dict | None = None,
     ) -> Path:
-        """Move converted markdown into the store and index it (one conversion in the log)."""
+        """Move converted markdown into the store and index it (one conversion in the log).
+
+        `structure`: the headings and fallback pages the converter reported, kept so a cached
+        answer carries them too.
+        """
         return await anyio.to_thread.run_sync(
             self._put_markdown_sync,
             key,
@@ -327,6 +337,7 @@ class ArtifactStore:
             source,
             source_url,
             quality,
+            structure,
         )
 
     def _put_markdown_sync(
@@ -339,6 +350,7 @@ class ArtifactStore:
         source: str | None,
         source_url: str | None,
         quality: dict | None,
+        structure: dict | None = None,
     ) -> Path:
         sha = sha256_file(tmp_path)
         final = self._install(tmp_path, "md", sha)
@@ -347,10 +359,12 @@ class ArtifactStore:
             [
                 (
                     "INSERT INTO artifacts (key, markdown_sha, converter, mode, mode_reason, source,"
-                    " source_url, updated_at, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " source_url, updated_at, quality, structure)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET markdown_sha = excluded.markdown_sha,"
                     " converter = excluded.converter, mode = excluded.mode,"
                     " mode_reason = excluded.mode_reason, quality = excluded.quality,"
+                    " structure = excluded.structure,"
                     " source = COALESCE(artifacts.source, excluded.source),"
                     " source_url = COALESCE(artifacts.source_url, excluded.source_url),"
                     " updated_at = excluded.updated_at",
@@ -364,6 +378,7 @@ class ArtifactStore:
                         source_url,
                         now,
                         json.dumps(quality) if quality is not None else None,
+                        json.dumps(structure) if structure else None,
                     ),
                 ),
                 (

@@ -14,7 +14,7 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # imported where used: the OCR engine loads only in workers that check
     from .quality.checker import QualityChecker
@@ -49,6 +49,10 @@ class Done:
     started_at: float  # wall clock (time.time()) when the converter began the document
     quality: dict | None = None  # quality.report.QualityReport.to_dict(), when checked
     quality_seconds: float = 0.0  # of `seconds`: the quality check and its repairs
+    # The document's structure as the converter saw it (marker only): {"level", "text"} per
+    # heading, and {"page", "reason"} per page the text-layer layout stage left as page text.
+    headings: tuple[dict, ...] = ()
+    fallback_pages: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,28 +79,50 @@ class MarkerConverter:
         from marker.models import create_model_dict
         from marker.output import text_from_rendered
 
+        from .layout.install import LAYOUT_CONFIG
+
         self._text_from_rendered = text_from_rendered
         self._models = create_model_dict()
+        self._text_layer = spec.mode == "text_layer"
         self._config: dict = (
             # Text layer only; without force_layout_block fast mode calls the layout server.
-            {"mode": "fast", "disable_ocr": True, "force_layout_block": "Text"}
-            if spec.mode == "text_layer"
+            # The layout stage replaces the forced block with real layout blocks.
+            {"mode": "fast", "disable_ocr": True, "force_layout_block": "Text", **LAYOUT_CONFIG}
+            if self._text_layer
             else {}
         )
         if spec.check_quality:
             self._config["paginate_output"] = True  # page markers, for the quality stage
         self._converter_cls = PdfConverter
-        self._converter = PdfConverter(artifact_dict=self._models, config=dict(self._config))
+        self._converter, self._reports = self._build(self._config)
+        self.structure: dict = {}  # of the last document converted, for its Done
+
+    def _build(self, config: dict) -> tuple[Any, list]:
+        from .layout.install import install_layout_stage
+
+        converter = self._converter_cls(artifact_dict=self._models, config=dict(config))
+        reports = install_layout_stage(converter) if self._text_layer else []
+        return converter, reports
 
     def convert(self, job: Job) -> int:
-        converter = self._converter
+        from .layout.install import headings_of, loosen_lists
+
+        converter, reports = self._converter, self._reports
         if job.page_range is not None:
             first, last = job.page_range
             config = {**self._config, "page_range": list(range(first, last + 1))}
-            converter = self._converter_cls(artifact_dict=self._models, config=config)
+            converter, reports = self._build(config)
+        reports.clear()
         rendered = converter(job.pdf_path)
         markdown, _ext, _images = self._text_from_rendered(rendered)
+        if self._text_layer:
+            markdown = loosen_lists(markdown)
         Path(job.out_path).write_text(markdown, encoding="utf-8")
+        fallbacks = [vars(f) for report in reports for f in report.fallbacks]
+        self.structure = {
+            "headings": tuple(headings_of(rendered)),
+            "fallback_pages": tuple(fallbacks),
+        }
         return int(converter.page_count or job.pages or 0)
 
     def close(self) -> None:
@@ -209,6 +235,7 @@ def convert_document(converter: Converter, checker: QualityChecker | None, job: 
         started_at=started_at,
         quality=quality,
         quality_seconds=finished - converted,
+        **getattr(converter, "structure", {}),
     )
 
 

@@ -239,7 +239,7 @@ async def _finish_converted(
         if too_poor := quality_below(done.quality, work.ctx.min_quality):
             await _record_failed(item, out, ConversionFailed(Reason.LOW_QUALITY, too_poor), work)
             return
-        await _record_converted(item, out, pages, timings, work, done.quality)
+        await _record_converted(item, out, done, timings, work)
     finally:
         with anyio.CancelScope(shield=True):
             await work.store.release(item.key, "convert", work.owner)
@@ -268,23 +268,22 @@ def _rungs(done: Done) -> list[str]:
 
 
 async def _record_converted(
-    item: Acquired,
-    out: Path,
-    pages: int,
-    timings: dict[str, float],
-    work: _Converting,
-    quality: dict | None,
+    item: Acquired, out: Path, done: Done, timings: dict[str, float], work: _Converting
 ) -> None:
     await _store_converted(
         item,
         out,
         work,
         timings=timings,
-        pages=pages,
+        pages=done.pages,
         converter=work.pool.spec.converter,
         mode=work.decision.mode,
         mode_reason=work.decision.reason,
-        quality=quality,
+        quality=done.quality,
+        structure={
+            "headings": list(done.headings),
+            "fallback_pages": list(done.fallback_pages),
+        },
     )
 
 
@@ -299,6 +298,7 @@ async def _store_converted(
     mode: str | None,
     mode_reason: str | None,
     quality: dict | None = None,
+    structure: dict[str, list] | None = None,
 ) -> None:
     """Move the markdown into the store and record the paper's converted outcome."""
     stored = await work.store.put_markdown(
@@ -310,6 +310,7 @@ async def _store_converted(
         source=item.source,
         source_url=item.source_url,
         quality=quality,
+        structure=structure,
     )
     outcome = Outcome(
         index=item.index,
@@ -326,6 +327,7 @@ async def _store_converted(
         mode_reason=mode_reason,
         markdown_path=str(stored),
         quality=quality,
+        **(structure or {}),
         timings={k: round(v, 4) for k, v in timings.items()},
         tried=[Attempt.model_validate(a) for a in item.attempts],
     )
@@ -371,7 +373,8 @@ async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
 async def _convert_pdf(
     item: Acquired, out: Path, place: Place, work: _Converting, on_start: Callable[[], None]
 ) -> Done:
-    """Convert one PDF into `out`: pages, converter seconds and quality of the whole document.
+    """Convert one PDF into `out`: pages, converter seconds, quality and structure (headings,
+    pages the layout stage left as page text) of the whole document.
 
     Documents longer than a chunk go in page ranges, the first in `place`, and are joined.
     """
@@ -414,6 +417,8 @@ async def _convert_pdf(
         started_at=results[0].started_at,
         quality=merge_reports(reports) if reports else None,
         quality_seconds=sum(done.quality_seconds for done in results),
+        headings=tuple(h for done in results for h in done.headings),
+        fallback_pages=tuple(f for done in results for f in done.fallback_pages),
     )
 
 

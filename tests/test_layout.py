@@ -1,0 +1,200 @@
+"""The text-layer layout stage: real marker, real PDFs with a known structure, real papers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.conversion import worker
+from workflows.research.academic_lit_review.paper_processor.conversion.layout import builder
+from workflows.research.academic_lit_review.paper_processor.conversion.layout.spacing import (
+    recover_spaces,
+)
+from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs import (
+    FOOTNOTE,
+    RUNNING_HEADER,
+    UNSPACED_TEXT,
+    write_two_column_paper,
+    write_unspaced_paper,
+)
+
+from .conftest import SHARED_DATA
+
+pytestmark = pytest.mark.marker
+
+
+@pytest.fixture(scope="module")
+def converter():
+    from marker.settings import settings
+
+    font = Context().resolved_font_path()
+    # The worker sets FONT_PATH before marker loads; here marker is loaded already (the layout
+    # modules import it), so its settings get the font directly.
+    settings.FONT_PATH = font or settings.FONT_PATH
+    spec = worker.WorkerSpec(converter="marker", mode="text_layer", font_path=font)
+    made = worker.MarkerConverter(spec)
+    yield made
+    made.close()
+
+
+def _convert(converter: worker.MarkerConverter, pdf: Path, tmp_path: Path) -> tuple[str, dict]:
+    out = tmp_path / f"{pdf.stem}.md"
+    converter.convert(worker.Job(pdf_path=str(pdf), out_path=str(out)))
+    return out.read_text(encoding="utf-8"), converter.structure
+
+
+def _flat(text: str) -> str:
+    text = re.sub(r"<[^>]+>", "", text).replace("*", "").replace("#", "")
+    return " ".join(text.split())
+
+
+def _paragraphs(markdown: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+
+
+def test_two_column_paper_comes_out_with_its_structure(converter, tmp_path):
+    paper = write_two_column_paper(tmp_path / "two-column.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    # Exactly the headings, in reading order (title, full-width abstract, then both columns).
+    assert [(h["text"], h["level"]) for h in structure["headings"]] == paper.headings
+    heading_lines = [
+        (_flat(line), len(line) - len(line.lstrip("#")))
+        for line in markdown.splitlines()
+        if line.startswith("#")
+    ]
+    assert heading_lines == paper.headings
+    assert structure["fallback_pages"] == ()
+
+    # No page furniture in the body: running header, page numbers, margin line numbers.
+    assert RUNNING_HEADER not in markdown
+    paragraphs = _paragraphs(markdown)
+    assert not [p for p in paragraphs if re.fullmatch(r"[\d\s]+", _flat(p))]
+    assert not re.search(r"\b0\d\d\b", markdown), "a review-copy line number is left in the text"
+
+    # Every paragraph whole, even those running across the column break or onto the next page.
+    flat = _flat(markdown)
+    for text in paper.paragraphs:
+        assert _flat(text) in flat
+    # The footnote is kept as a paragraph of its own, not spliced into a sentence.
+    assert _flat(FOOTNOTE) in [_flat(p) for p in paragraphs]
+    # The table is kept (as text where its cells cannot be recovered), caption on its own.
+    assert "Table 1: Accuracy by method." in [_flat(p) for p in paragraphs]
+    for cell in paper.table_cells:
+        assert cell in flat
+    # One list item per reference entry.
+    items = [_flat(line[2:]) for line in markdown.splitlines() if line.startswith("- ")]
+    assert items == [_flat(r) for r in paper.references]
+
+
+def test_words_run_together_get_their_spaces_back(tmp_path):
+    from marker.providers.pdf import PdfProvider
+
+    pdf = write_unspaced_paper(tmp_path / "unspaced.pdf")
+    provider = PdfProvider(str(pdf), {"disable_ocr": True})
+    outputs = provider.page_lines[0]
+    # What pdftext makes of PDFs that hold no space glyphs: the words of a line run together.
+    for output in outputs:
+        output.spans = [s for s in output.spans if s.text.strip()]
+        for span in output.spans:
+            span.text = span.text.replace(" ", "")
+    run_together = " ".join("".join(s.text for s in o.spans) for o in outputs)
+    assert "Thecontinuouselectronbeam" in run_together
+
+    fixed = recover_spaces(outputs, provider.raw_pdftext_pages.get(0))
+
+    assert fixed == sum(1 for o in outputs if len("".join(s.text for s in o.spans)) >= 20)
+    text = " ".join(" ".join("".join(s.text for s in o.spans).split()) for o in outputs)
+    assert text == UNSPACED_TEXT
+
+
+def test_page_whose_layout_fails_falls_back_to_page_text(converter, tmp_path, monkeypatch):
+    paper = write_two_column_paper(tmp_path / "faulty-layout.pdf")
+    real_layout_page = builder._layout_page
+
+    def layout_failing_on_page_two(lines, ctx, page):
+        if page.page_id == 1:
+            raise ValueError("injected layout fault")
+        return real_layout_page(lines, ctx, page)
+
+    monkeypatch.setattr(builder, "_layout_page", layout_failing_on_page_two)
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    assert structure["fallback_pages"] == (
+        {"page": 1, "reason": "ValueError: injected layout fault"},
+    )
+    # Page one keeps its layout; page two's text is all there, as today's page text.
+    assert [h["text"] for h in structure["headings"]][:3] == [
+        "Reading Order in Two Column Documents",
+        "Abstract",
+        "1 Introduction",
+    ]
+    # Page text as today: its margin line numbers are mixed in, but every word is there.
+    flat = re.sub(r"\b\d{3}\b ?", "", _flat(markdown))
+    for ref in paper.references:
+        assert _flat(ref) in flat
+
+
+def test_stored_markdown_answers_with_its_headings(tmp_path):
+    store = ArtifactStore(tmp_path / "workspace")
+    try:
+        md = store.temp_path(".md")
+        md.write_text("# T\n\n## 1 Intro\n\ntext\n", encoding="utf-8")
+        structure = {
+            "headings": [{"level": 1, "text": "T"}, {"level": 2, "text": "1 Intro"}],
+            "fallback_pages": [{"page": 3, "reason": "ValueError: x"}],
+        }
+        store._put_markdown_sync(
+            "doi:10.1/x", md, "marker", "text_layer", "why", None, None, structure
+        )
+        cached = store.lookup_sync("doi:10.1/x").cached_outcome(0, doi="10.1/x", title=None)
+    finally:
+        store.close()
+    assert cached["headings"] == structure["headings"]
+    assert cached["fallback_pages"] == structure["fallback_pages"]
+
+
+# Real papers: the section titles a reader navigates by, in order (their PDF outlines, where
+# they have one, list the same).
+REAL_PAPERS = {
+    "allenai+science-parse/P14-1059.pdf": [
+        "Abstract",
+        "1 Introduction",
+        "2 Related work",
+        "3 General framework",
+        "3.1 Synthesis",
+        "3.2 Generation",
+        "3.3 Recursive (de)composition",
+        "4 Evaluation setting",
+        "5 Noun phrase generation",
+        "6 Noun phrase translation",
+        "7 Generation confidence and generation quality",
+        "8 Conclusion",
+        "References",
+    ],
+    "allenai+pdffigures2/3a9202f9f176d3377516e3da0866cc19148c033b.pdf": [
+        "INTRODUCTION",
+        "MATERIALS AND METHODS",
+        "RESULTS",
+        "DISCUSSION AND REVIEW",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_PAPERS))
+def test_real_papers_keep_their_section_titles(converter, tmp_path, name):
+    pdf = SHARED_DATA / "papers" / name
+    if not pdf.exists():
+        pytest.skip(f"shared corpus not present at {pdf.parent}")
+
+    _markdown, structure = _convert(converter, pdf, tmp_path)
+
+    found = [" ".join(h["text"].split()) for h in structure["headings"]]
+    expected = REAL_PAPERS[name]
+    assert [h for h in found if h in expected] == expected, found
+    assert structure["fallback_pages"] == ()

@@ -1,0 +1,295 @@
+"""Blocks: a column run's lines cut into headings, paragraphs, captions, list items, footnotes.
+
+A new block starts where the text says so: extra space above a line, a change of type size, a
+first-line indent after a full line, a short line that ends a sentence, a heading, a caption
+("Figure 3."), a bullet, or a reference entry ("[12]", "12.", a hanging indent).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .columns import Run
+from .headings import REFERENCES, is_caps, looks_like_heading
+from .lines import DocumentStyle, TextLine
+from .runin import split_run_in
+from .title import TITLE
+
+HEADING = "SectionHeader"
+TEXT = "Text"
+CAPTION = "Caption"
+LIST_ITEM = "ListItem"
+FOOTNOTE = "Footnote"
+
+_CAPTION_START = re.compile(
+    r"^(fig(ure)?|tab(le)?|algorithm|listing|scheme|chart)\.?\s*(\d+|[IVX]+)[a-z]?\s*[.:|—–-]", re.I
+)
+_BULLET = re.compile(
+    r"^(?:[•◦▪▸►‣⁃∙·●○■□–—*-]\s+|\(?\d{1,2}\)\s+|\(?[a-z]\)\s+|\(?[ivx]{1,4}\)\s+)"
+)
+# "[12]", "[Smi02]", "12.", "(12)", and "12 Surname, A." (numbered without a stop).
+_REF_START = re.compile(
+    r"^(?:\[\s*[\w+.\- ]{1,12}\]|\d{1,3}\.\s|\(\d{1,3}\)\s|\d{1,3}\s+[A-Z][\w'’-]+,\s)"
+)
+_FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶#]+|[a-z])(?:\s|\)|\.|$)|^\W{1,2}\s?[A-Z]")
+_SENTENCE_END = re.compile(r"[.!?:][\"'”’)]?$")
+
+
+@dataclass
+class Block:
+    kind: str
+    lines: list[TextLine] = field(default_factory=list)
+    title: bool = False  # the document title (heading level 1)
+    run_in: bool = False  # a bold phrase cut from the start of a paragraph
+    run: int = 0  # which column run of its page it came from
+    continues: bool = False  # its last sentence goes on in the next block (column or page break)
+    level: int | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (
+            min(ln.x0 for ln in self.lines),
+            min(ln.y0 for ln in self.lines),
+            max(ln.x1 for ln in self.lines),
+            max(ln.y1 for ln in self.lines),
+        )
+
+
+@dataclass
+class Context:
+    """What segmentation carries from page to page."""
+
+    style: DocumentStyle
+    in_references: bool = False
+
+
+def segment(run: Run, ctx: Context) -> list[Block]:
+    """Cut one column run into blocks, in order."""
+    blocks: list[Block] = []
+    lines = run.lines
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        prev = lines[i - 1] if i else None
+        if TITLE in line.tags:
+            title = Block(HEADING, [line], title=True)
+            i += 1
+            while i < len(lines) and TITLE in lines[i].tags:
+                title.lines.append(lines[i])
+                i += 1
+            blocks.append(title)
+            continue
+        gap_before = prev is None or _gap(prev, line, ctx.style) > 1.3
+        if looks_like_heading(line, ctx.style, gap_before=gap_before) and _heading_context_ok(
+            lines, i, ctx.style
+        ):
+            heading = Block(HEADING, [line])
+            i += 1
+            while (
+                i < len(lines)
+                and len(heading.lines) < 3
+                and _continues_heading(heading.lines[-1], lines[i], ctx.style)
+            ):
+                heading.lines.append(lines[i])
+                i += 1
+            blocks.append(heading)
+            ctx.in_references = bool(REFERENCES.match(heading.text))
+            continue
+        kind = _start_kind(line, ctx)
+        if kind == TEXT and (parts := split_run_in(line)):
+            head, line = parts
+            blocks.append(Block(HEADING, [head], run_in=True))
+        block = Block(kind, [line])
+        i += 1
+        while i < len(lines) and not _starts_new_block(block, lines, i, run, ctx):
+            block.lines.append(lines[i])
+            i += 1
+        blocks.append(block)
+    return _merge_fragments(blocks)
+
+
+_FRAGMENT_WORDS = 4
+
+
+def _merge_fragments(blocks: list[Block]) -> list[Block]:
+    """Consecutive scraps of a few words (figure labels, table cells, a stray formula) read as
+    one paragraph of text instead of dozens of one-word paragraphs."""
+    merged: list[Block] = []
+    for block in blocks:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and block.kind == TEXT
+            and prev.kind == TEXT
+            and len(block.text.split()) <= _FRAGMENT_WORDS
+            and len(prev.lines[-1].text.split()) <= _FRAGMENT_WORDS
+        ):
+            prev.lines.extend(block.lines)
+        else:
+            merged.append(block)
+    return merged
+
+
+def _start_kind(line: TextLine, ctx: Context) -> str:
+    if _CAPTION_START.match(line.text):
+        return CAPTION
+    if ctx.in_references:
+        return LIST_ITEM
+    if _BULLET.match(line.text):
+        return LIST_ITEM
+    return TEXT
+
+
+def _gap(a: TextLine, b: TextLine, style: DocumentStyle) -> float:
+    """Distance between two lines' tops, in typical line pitches for their size."""
+    pitch = style.line_pitch * max(a.size, b.size) / style.body_size
+    return (b.y0 - a.y0) / max(pitch, 1.0)
+
+
+def _heading_context_ok(lines: list[TextLine], i: int, style: DocumentStyle) -> bool:
+    """A bold line inside a run of bold body lines is emphasis, not a heading."""
+    line = lines[i]
+    if _beside_another(lines, i):
+        return False  # a cell of a table row or a label in a figure
+    if style.larger(line):
+        return True
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    if nxt is None or not nxt.bold or style.larger(nxt) or _gap(line, nxt, style) > 1.3:
+        return True
+    # The next line is bold too and close: a heading only if that one is short as well.
+    return len(nxt.text.split()) <= 8 and abs(nxt.size - line.size) < 0.12 * style.body_size
+
+
+def _beside_another(lines: list[TextLine], i: int) -> bool:
+    line = lines[i]
+    for j in range(max(0, i - 6), min(len(lines), i + 7)):
+        other = lines[j]
+        if j == i:
+            continue
+        overlap = min(line.y1, other.y1) - max(line.y0, other.y0)
+        apart = other.x0 >= line.x1 + 2 or other.x1 <= line.x0 - 2
+        if apart and overlap > 0.5 * min(line.height, other.height):
+            return True
+    return False
+
+
+def _continues_heading(last: TextLine, line: TextLine, style: DocumentStyle) -> bool:
+    return (
+        abs(line.size - last.size) < 0.08 * style.body_size
+        and line.bold == last.bold
+        and is_caps(line.text) == is_caps(last.text)
+        and _gap(last, line, style) <= 1.5
+        and len(line.text.split()) <= 10
+        and not _CAPTION_START.match(line.text)
+        and not re.match(r"^\d", line.text)
+    )
+
+
+def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx: Context) -> bool:
+    line, prev = lines[i], lines[i - 1]
+    style = ctx.style
+    size = max(style.body_size, line.size)
+    if line.y0 < prev.y0 - 0.5 * size:
+        return True  # the run went back up: a new area
+    if _gap(prev, line, style) > 1.45:
+        return True
+    if abs(line.size - prev.size) > 0.15 * style.body_size and line.y0 > prev.y1 - 1:
+        return True
+    if _CAPTION_START.match(line.text):
+        return True
+    if looks_like_heading(line, style, gap_before=False) and (
+        _gap(prev, line, style) > 1.2 or _SENTENCE_END.search(prev.text)
+    ):
+        return True
+    if _SENTENCE_END.search(prev.text) and split_run_in(line) is not None:
+        return True
+    indent = line.x0 - run.left
+    prev_indent = prev.x0 - run.left
+    prev_short = prev.x1 < run.right - 2.5 * size
+    if block.kind == LIST_ITEM:
+        if _BULLET.match(line.text) and not ctx.in_references:
+            return True
+        if ctx.in_references:
+            if _REF_START.match(line.text) and _REF_START.match(block.lines[0].text):
+                return True
+            # Hanging indents: an entry starts back at the left edge.
+            first_indent = block.lines[0].x0 - run.left
+            if (
+                len(block.lines) >= 1
+                and prev_indent > 0.7 * size
+                and indent < 0.3 * size < first_indent + 0.3 * size
+            ):
+                return True
+            if (
+                prev_short
+                and _SENTENCE_END.search(prev.text)
+                and indent < 0.3 * size
+                and not _REF_START.match(block.lines[0].text)
+            ):
+                return True
+        return False
+    if _BULLET.match(line.text) and (prev_short or _SENTENCE_END.search(prev.text)):
+        return True
+    # A first-line indent after a line that ran to the margin, unless the block hangs
+    # (its next lines are indented too: a reference list or a quotation).
+    if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size:
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        hanging = (
+            nxt is not None and abs(nxt.x0 - line.x0) < 0.5 * size and _gap(line, nxt, style) < 1.3
+        )
+        if not hanging:
+            return True
+    if (
+        prev_short
+        and _SENTENCE_END.search(prev.text)
+        and (line.text[:1].isupper() or line.text[:1].isdigit())
+    ):
+        return True
+    return False
+
+
+def mark_footnotes(blocks: list[Block], style: DocumentStyle, page_height: float) -> None:
+    """Small-type text at the foot of a page, below the body text, is a footnote."""
+    body_bottom = max(
+        (
+            ln.y1
+            for b in blocks
+            if b.kind in (TEXT, HEADING)
+            for ln in b.lines
+            if not style.smaller(ln)
+        ),
+        default=0.0,
+    )
+    for block in blocks:
+        if block.kind != TEXT:
+            continue
+        top = min(ln.y0 for ln in block.lines)
+        first = block.lines[0]
+        marked = bool(_FOOTNOTE_MARK.match(first.text)) or any(
+            s.has_superscript for s in first.output.spans[:2]
+        )
+        if (
+            marked
+            and top >= body_bottom - 1
+            and top > page_height * 0.6
+            and all(style.smaller(ln, 0.93) for ln in block.lines)
+        ):
+            block.kind = FOOTNOTE
+
+
+def continues_into(block: Block, following: Block) -> bool:
+    """True where `block`'s last sentence runs on into `following` (across a column or page)."""
+    if block.kind != TEXT or following.kind != TEXT:
+        return False
+    end = block.lines[-1].text.rstrip()
+    start = following.lines[0].text.lstrip()
+    if not end or not start:
+        return False
+    if re.search(r"[a-z]-$", end):
+        return True
+    return not _SENTENCE_END.search(end) and start[0].islower()

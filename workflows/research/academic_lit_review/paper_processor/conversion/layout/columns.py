@@ -1,0 +1,137 @@
+"""Reading order: full-width bands top to bottom, and inside a band each column top to bottom.
+
+A page's gutter is the vertical strip near its middle that (almost) no line crosses. Lines that do
+cross it (a title, a full-width abstract, a wide figure caption) cut the page into bands, so a
+title and abstract above two columns read first, and text below a full-width figure reads after
+it. Columns are found again inside each band, so a three-column band also reads column by column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lines import TextLine
+
+_MIN_SIDE_LINES = 3
+_MAX_DEPTH = 3
+
+
+@dataclass
+class Run:
+    """Consecutive lines of one column inside one band, in reading order."""
+
+    lines: list[TextLine]
+    left: float
+    right: float
+    spanning: bool = False  # lines that cross the gutter of the area they were cut from
+
+
+def reading_order(lines: list[TextLine]) -> list[Run]:
+    """The page's lines as column runs, in the order a reader reads them."""
+    if not lines:
+        return []
+    return _split(lines, depth=0)
+
+
+def _split(lines: list[TextLine], depth: int) -> list[Run]:
+    gutter = _find_gutter(lines) if depth < _MAX_DEPTH else None
+    if gutter is None:
+        return [_run(sorted(lines, key=_top_then_left))]
+    runs: list[Run] = []
+    band: list[TextLine] = []
+    for line in sorted(lines, key=_top_then_left):
+        if line.x0 < gutter[0] and line.x1 > gutter[1]:
+            runs.extend(_band_runs(band, gutter, depth))
+            band = []
+            runs.append(_run([line], spanning=True))
+        else:
+            band.append(line)
+    runs.extend(_band_runs(band, gutter, depth))
+    return _merge_adjacent(runs)
+
+
+def _band_runs(band: list[TextLine], gutter: tuple[float, float], depth: int) -> list[Run]:
+    if not band:
+        return []
+    middle = (gutter[0] + gutter[1]) / 2
+    left = [ln for ln in band if (ln.x0 + ln.x1) / 2 < middle]
+    right = [ln for ln in band if (ln.x0 + ln.x1) / 2 >= middle]
+    runs: list[Run] = []
+    for side in (left, right):
+        if side:
+            runs.extend(_split(side, depth + 1))
+    return runs
+
+
+def _merge_adjacent(runs: list[Run]) -> list[Run]:
+    """Full-width lines that follow each other form one run (a wrapped title, an abstract)."""
+    merged: list[Run] = []
+    for run in runs:
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.spanning and run.spanning:
+            prev.lines.extend(run.lines)
+            prev.left, prev.right = min(prev.left, run.left), max(prev.right, run.right)
+        else:
+            merged.append(run)
+    return merged
+
+
+def _run(lines: list[TextLine], *, spanning: bool = False) -> Run:
+    xs0 = sorted(ln.x0 for ln in lines)
+    xs1 = sorted(ln.x1 for ln in lines)
+    # The column's edges: most of its lines start and end there (outliers are indents, tabs).
+    left = xs0[len(xs0) // 10] if len(xs0) >= 10 else xs0[0]
+    right = xs1[-1 - len(xs1) // 10] if len(xs1) >= 10 else xs1[-1]
+    return Run(lines=lines, left=left, right=right, spanning=spanning)
+
+
+def _top_then_left(line: TextLine) -> tuple[float, float]:
+    return (round(line.y0 / 2), line.x0)
+
+
+def _find_gutter(lines: list[TextLine]) -> tuple[float, float] | None:
+    """The widest vertical strip in the middle of the lines' extent that the fewest lines cross.
+
+    Full-width lines (a title, an abstract) cross every point; the gutter is where nothing else
+    does, with real columns of lines on both sides.
+    """
+    if len(lines) < 2 * _MIN_SIDE_LINES:
+        return None
+    lo = min(ln.x0 for ln in lines)
+    hi = max(ln.x1 for ln in lines)
+    span = hi - lo
+    if span < 100:
+        return None
+    xs = np.arange(lo + 0.25 * span, lo + 0.75 * span, 1.0)
+    x0 = np.array([ln.x0 for ln in lines])[:, None]
+    x1 = np.array([ln.x1 for ln in lines])[:, None]
+    crossing = ((x0 < xs) & (x1 > xs)).sum(axis=0)
+    allowed = int(crossing.min()) + max(1, int(0.04 * len(lines)))
+    best: tuple[int, int] | None = None
+    start = None
+    for i, count in enumerate([*crossing.tolist(), allowed + 1]):
+        if count <= allowed and start is None:
+            start = i
+        elif count > allowed and start is not None:
+            if best is None or i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    if best is None or best[1] - best[0] < 4:
+        return None
+    # Cut at the least-crossed point of the strip, so crossing lines are as few as possible.
+    window = crossing[best[0] : best[1]]
+    at = np.flatnonzero(window == window.min())
+    middle = float(xs[best[0] + at[len(at) // 2]])
+    gutter = (middle - 1.0, middle + 1.0)
+    left = sum(ln.x1 <= gutter[1] for ln in lines)
+    right = sum(ln.x0 >= gutter[0] for ln in lines)
+    across = len(lines) - left - right
+    if left < _MIN_SIDE_LINES or right < _MIN_SIDE_LINES or across > 0.6 * len(lines):
+        return None
+    # Two real columns both hold a good share of the lines; a few short lines on one side
+    # (a label, a centred block) are no column.
+    if min(left, right) < 0.2 * (left + right):
+        return None
+    return gutter

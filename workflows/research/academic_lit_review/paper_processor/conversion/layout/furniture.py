@@ -1,0 +1,101 @@
+"""Page furniture: running headers and footers, page numbers, review-copy line numbers.
+
+They repeat on every page and are no part of the text a reader follows. Headers and footers become
+marker `PageHeader`/`PageFooter` blocks (its renderer leaves them out); line numbers are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .lines import TextLine
+
+HEADER = "header"
+FOOTER = "footer"
+LINE_NUMBER = "line_number"
+
+_MARGIN_SHARE = 0.09  # top and bottom share of the page where running heads live
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$",
+    re.I,
+)
+_LINE_NUMBER = re.compile(r"^\d{1,4}$")
+
+
+def _shape(text: str) -> str:
+    """A header's text with its page-specific numbers folded away."""
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: list[float]) -> None:
+    """Tag header, footer and line-number lines in place (`line.tags`)."""
+    repeated = _repeated_shapes(pages, heights, widths)
+    for lines, height, width in zip(pages, heights, widths, strict=True):
+        if not lines:
+            continue
+        _mark_line_numbers(lines)
+        for line in lines:
+            if LINE_NUMBER in line.tags:
+                continue
+            top = line.y1 <= height * _MARGIN_SHARE or line.y0 < height * 0.05
+            bottom = line.y0 >= height * (1 - _MARGIN_SHARE)
+            if not (top or bottom):
+                continue
+            if _PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated:
+                line.tags.add(HEADER if top else FOOTER)
+        _mark_edge_lines(lines, repeated, height, width)
+
+
+def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
+    """Where running heads sit: the three top and bottom lines, and text in the side margins."""
+    ordered = sorted(lines, key=lambda ln: ln.y0)
+    edges = [ln for ln in ordered[:3] if ln.y1 < height * 0.2]
+    edges += [ln for ln in ordered[-3:] if ln.y0 > height * 0.8]
+    # Vertical text up a side margin (a journal's name and volume on every page).
+    edges += [
+        ln
+        for ln in lines
+        if ln.height > 2 * ln.width and (ln.x1 < width * 0.1 or ln.x0 > width * 0.9)
+    ]
+    return edges
+
+
+def _repeated_shapes(
+    pages: list[list[TextLine]], heights: list[float], widths: list[float]
+) -> set[str]:
+    """Texts at a page edge on at least three pages (or most pages of a short paper)."""
+    seen: Counter[str] = Counter()
+    for lines, height, width in zip(pages, heights, widths, strict=True):
+        shapes = {_shape(line.text) for line in _edge_lines(lines, height, width)}
+        seen.update(s for s in shapes if re.search(r"[a-z]{2}", s))
+    need = 3 if len(pages) >= 5 else max(2, len(pages))
+    return {shape for shape, n in seen.items() if n >= need}
+
+
+def _mark_edge_lines(
+    lines: list[TextLine], repeated: set[str], height: float, width: float
+) -> None:
+    """The edge lines that repeat across pages, wherever the page's margin ends."""
+    for line in _edge_lines([ln for ln in lines if not ln.tags], height, width):
+        if _shape(line.text) in repeated:
+            line.tags.add(HEADER if line.y1 < height / 2 else FOOTER)
+
+
+def _mark_line_numbers(lines: list[TextLine]) -> None:
+    """Review copies number their lines in the margins: many bare numbers in one x band."""
+    numbers = [ln for ln in lines if _LINE_NUMBER.match(ln.text) and ln.width < 30]
+    if len(numbers) < 8:
+        return
+    bands: Counter[int] = Counter(round(ln.x1 / 6) for ln in numbers)
+    for band, count in bands.items():
+        if count < 8:
+            continue
+        members = sorted(
+            (ln for ln in numbers if abs(round(ln.x1 / 6) - band) <= 1), key=lambda ln: ln.y0
+        )
+        values = [int(ln.text) for ln in members]
+        rising = sum(b > a for a, b in zip(values, values[1:], strict=False))
+        if rising >= 0.7 * (len(values) - 1):
+            for ln in members:
+                ln.tags.add(LINE_NUMBER)

@@ -1,0 +1,95 @@
+"""Run-in headings: a bold phrase that opens a paragraph ("**Evaluation.** We test ...").
+
+The heading and the paragraph share a pdftext line, so the line is cut in two: the bold spans
+become a heading line of their own, the rest stays the paragraph's first line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marker.schema.polygon import PolygonBox
+
+from .lines import SECTION_NUMBER, TextLine, span_is_bold
+
+# Bold openings that label a statement rather than name a section.
+_LABELS = re.compile(
+    r"^(theorem|lemma|proof|definition|corollary|proposition|remark|example|note|notes|"
+    r"keywords?|key\s*words|index\s*terms|fig(ure)?|tab(le)?|algorithm|step|case|claim|fact|"
+    r"assumption|conjecture|observation|property|problem|question|exercise|hypothesis|"
+    r"e-?mail|corresponding|received|accepted|published|doi|input|output|q|a)\b",
+    re.I,
+)
+_MAX_WORDS = 10
+
+
+def split_run_in(line: TextLine) -> tuple[TextLine, TextLine] | None:
+    """(heading line, rest of the line) when `line` opens with a run-in heading, else None."""
+    if not line.bold_prefix_chars:
+        return None
+    spans = line.output.spans
+    cut = _prefix_end(spans, line.heavy)
+    if cut is None or cut >= len(spans):
+        return None
+    head_text = " ".join("".join(s.text for s in spans[:cut]).split())
+    rest_text = " ".join("".join(s.text for s in spans[cut:]).split())
+    words = head_text.split()
+    if not words or len(words) > _MAX_WORDS or not rest_text:
+        return None
+    if not re.search(r"[A-Za-z]{3}", head_text) or _LABELS.match(head_text):
+        return None
+    if not (
+        head_text.endswith((".", ":", "—", "–")) or rest_text[:1] in "—–" or rest_text[:1].isupper()
+    ):
+        return None
+    if not head_text[0].isupper() and not head_text[0].isdigit():
+        return None
+    return _part(line, spans[:cut], head_text, bold=True), _part(line, spans[cut:], rest_text)
+
+
+def _prefix_end(spans: list[Any], heavy: float) -> int | None:
+    """Index of the first span after the leading bold spans (a section number, spaces and
+    punctuation ride along)."""
+    seen_bold = seen_text = False
+    for i, span in enumerate(spans):
+        if not re.search(r"\w", span.text):
+            continue
+        if span_is_bold(span, heavy):
+            seen_bold = seen_text = True
+            continue
+        if not seen_text and SECTION_NUMBER.match(span.text.strip()):
+            seen_text = True
+            continue
+        return i if seen_bold else None
+    return None
+
+
+def _part(line: TextLine, spans: list[Any], text: str, *, bold: bool = False) -> TextLine:
+    output = line.output
+    boxes = [s.polygon.bbox for s in spans if s.text.strip()] or [output.line.polygon.bbox]
+    bbox = [
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    ]
+    start = output.spans.index(spans[0])
+    chars = output.chars[start : start + len(spans)] if output.chars else None
+    new_line = type(output.line)(
+        polygon=PolygonBox.from_bbox(bbox, ensure_nonzero_area=True), page_id=output.line.page_id
+    )
+    new_output = type(output)(line=new_line, spans=list(spans), chars=chars)
+    return TextLine(
+        index=line.index,
+        output=new_output,
+        x0=bbox[0],
+        y0=bbox[1],
+        x1=bbox[2],
+        y1=bbox[3],
+        text=text,
+        size=line.size,
+        bold=bold,
+        italic=line.italic,
+        tags=set(line.tags),
+    )
