@@ -241,8 +241,18 @@ class ArtifactStore:
         ).fetchone()
         if row is None:
             return None
-        (pdf_sha, pages, source, source_url, md_sha, converter, mode, mode_reason, quality,
-         structure) = row
+        (
+            pdf_sha,
+            pages,
+            source,
+            source_url,
+            md_sha,
+            converter,
+            mode,
+            mode_reason,
+            quality,
+            structure,
+        ) = row
         pdf_path = self._object_path("pdf", pdf_sha) if pdf_sha else None
         md_path = self._object_path("md", md_sha) if md_sha else None
         report = json.loads(quality) if quality else None
