@@ -1,6 +1,7 @@
 """Benchmark: how readable the markdown of text-layer mode is, and what the layout stage costs.
 
     .venv/bin/python benchmarks/fidelity.py [--papers DIR] [--anchor] [--limit N] [--keep DIR]
+        [--scans [--scan-papers N] [--scan-pages N]]
 
 Converts every PDF with a text layer under `--papers` (default `../shared/data/papers`) with the
 package's converter (`MarkerConverter`, text-layer mode, layout stage on), once as the papers are
@@ -9,10 +10,13 @@ and once from copies stripped of their outlines (bookmarks), and scores the mark
 truth). The old text-layer path (one Text block per page, no layout stage) converts each paper
 right beside the new one in the same process, so pages/s of both are measured under the same
 load. `--anchor` also converts with pymupdf4llm (`pip install '.[anchor]'`) and scores it beside.
+`--scans` also rasterizes the papers (150 dpi, no text layer) and converts them through the
+package, OCR included (`benchmarks/scans.py`): word coverage against the originals, OCR pages/s.
 
 The last line printed is one JSON object:
 `{"package": {...}, "stripped": {...}, "anchor": {...} | null,
-  "pages_per_s": {"text_layer_before": x, "text_layer": y}}`.
+  "pages_per_s": {"text_layer_before": x, "text_layer": y},
+  "scans": {"coverage": c, "pages_per_s": z, ...}}` (scans only with --scans).
 """
 
 from __future__ import annotations
@@ -113,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--anchor", action="store_true", help="also convert with pymupdf4llm")
     parser.add_argument("--limit", type=int, default=0, help="only the first N papers")
     parser.add_argument("--keep", type=Path, help="write the markdown here (else a temp dir)")
+    parser.add_argument(
+        "--scans",
+        action="store_true",
+        help="also OCR image-only copies through the package (benchmarks/scans.py)",
+    )
+    parser.add_argument("--scan-papers", type=int, help="--scans: only the first N papers")
+    parser.add_argument("--scan-pages", type=int, help="--scans: only their first N pages")
     args = parser.parse_args(argv)
     if not args.papers.is_dir():
         sys.exit(f"fidelity: {args.papers} not found")
@@ -189,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         report["pages"] = pages_total
         report["fallback_pages"] = fallbacks
+    if args.scans:
+        from scans import measure_scans  # benchmarks/ is this script's folder
+
+        report["scans"] = measure_scans(papers=args.scan_papers, pages_per_paper=args.scan_pages)
         print(json.dumps(report))
     return 0
 

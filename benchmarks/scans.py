@@ -155,6 +155,22 @@ def _measure_scans(folder: Path, originals: list[Path], args, md_quality) -> dic
     }
 
 
+def measure_scans(
+    *,
+    papers: int | None = None,
+    pages_per_paper: int | None = None,
+    dpi: int = 150,
+    ocr_engine: str = "auto",
+) -> dict:
+    """The `"scans"` figures alone (what `benchmarks/fidelity.py --scans` reports)."""
+    chosen = sorted(p for p in PAPERS.rglob("*.pdf") if p.name not in SCANNED)[:papers]
+    settings = argparse.Namespace(dpi=dpi, ocr_engine=ocr_engine)
+    with tempfile.TemporaryDirectory(prefix="scans-") as tmp:
+        folder = Path(tmp)
+        originals = _first_pages(chosen, pages_per_paper, folder / "originals")
+        return _measure_scans(folder, originals, settings, _md_quality())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ocr-engine", default="auto", choices=["auto", "tesseract", "rapidocr"])
