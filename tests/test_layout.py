@@ -101,8 +101,8 @@ def test_headings_set_apart_without_bold_type(converter, tmp_path):
     markdown, structure = _convert(converter, pdf, tmp_path)
 
     # A bold number before a lowercase code name, 11pt italic over 10pt text, and end-matter
-    # names in a font of their own head sections; a body-size italic line and a numbered step
-    # in body type stay text.
+    # names in a font of their own head sections, as does a run-in heading that opens with a
+    # math-italic variable; a body-size italic line and a numbered step in body type stay text.
     assert [(h["text"], h["level"]) for h in structure["headings"]] == STYLED_HEADINGS
     for text in NOT_HEADINGS:
         assert text in _flat(markdown)

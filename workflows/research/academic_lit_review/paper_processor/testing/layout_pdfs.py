@@ -288,6 +288,7 @@ STYLED_HEADINGS: list[tuple[str, int]] = [
     ("Heading Styles Without Bold Type", 1),
     ("1 Introduction", 2),
     ("1.1. readData", 3),
+    ("1.2. k-means clustering.", 4),
     ("Data preprocessing", 3),
     ("Acknowledgements", 2),
     ("References", 2),
@@ -298,7 +299,8 @@ NOT_HEADINGS = ["Note that this remark stands apart", "2. apply the filter twice
 
 def write_heading_styles_paper(path: str | Path) -> Path:
     """One column of 10pt Helvetica with headings set apart by other means than bold type: a
-    bold section number before a code name in Courier, 11pt italic, a font of its own."""
+    bold section number before a code name in Courier, 11pt italic, a font of its own; and a
+    run-in heading with a math-italic variable before its bold words."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -330,6 +332,15 @@ def write_heading_styles_paper(path: str | Path) -> Path:
     paragraph(1)
     put([("Helvetica", "B", 11, "1.1. "), ("Courier", "", 11, "readData")], gap=5)
     paragraph(2)
+    # A run-in heading with a variable in math italics: "1.2. *k***-means clustering.**".
+    run_in = [
+        ("Helvetica", "", _BODY_PT, "1.2. "),
+        ("Times", "I", _BODY_PT, "k"),
+        ("Helvetica", "B", _BODY_PT, "-means clustering."),
+        ("Helvetica", "", _BODY_PT, " Points are grouped around their nearest centre."),
+    ]
+    put(run_in, gap=5)
+    paragraph(7)
     put([("Helvetica", "I", _BODY_PT, NOT_HEADINGS[0])], gap=5)
     paragraph(3)
     put([("Helvetica", "I", 11, "Data preprocessing")], gap=5)
