@@ -16,8 +16,11 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs import (
     FOOTNOTE,
+    NOT_HEADINGS,
     RUNNING_HEADER,
+    STYLED_HEADINGS,
     UNSPACED_TEXT,
+    write_heading_styles_paper,
     write_two_column_paper,
     write_unspaced_paper,
 )
@@ -90,6 +93,19 @@ def test_two_column_paper_comes_out_with_its_structure(converter, tmp_path):
     # One list item per reference entry.
     items = [_flat(line[2:]) for line in markdown.splitlines() if line.startswith("- ")]
     assert items == [_flat(r) for r in paper.references]
+
+
+def test_headings_set_apart_without_bold_type(converter, tmp_path):
+    pdf = write_heading_styles_paper(tmp_path / "styles.pdf")
+
+    markdown, structure = _convert(converter, pdf, tmp_path)
+
+    # A bold number before a lowercase code name, 11pt italic over 10pt text, and end-matter
+    # names in a font of their own head sections, as does a run-in heading that opens with a
+    # math-italic variable; a body-size italic line and a numbered step in body type stay text.
+    assert [(h["text"], h["level"]) for h in structure["headings"]] == STYLED_HEADINGS
+    for text in NOT_HEADINGS:
+        assert text in _flat(markdown)
 
 
 def test_words_run_together_get_their_spaces_back(tmp_path):

@@ -281,3 +281,75 @@ def write_unspaced_paper(path: str | Path) -> Path:
     out = Path(path)
     out.write_bytes(bytes(body))
     return out
+
+
+# (heading text, level) of `write_heading_styles_paper`, in reading order.
+STYLED_HEADINGS: list[tuple[str, int]] = [
+    ("Heading Styles Without Bold Type", 1),
+    ("1 Introduction", 2),
+    ("1.1. readData", 3),
+    ("1.2. k-means clustering.", 4),
+    ("Data preprocessing", 3),
+    ("Acknowledgements", 2),
+    ("References", 2),
+]
+# Lines that stand alone but are no headings: a body-size italic remark, a numbered step.
+NOT_HEADINGS = ["Note that this remark stands apart", "2. apply the filter twice"]
+
+
+def write_heading_styles_paper(path: str | Path) -> Path:
+    """One column of 10pt Helvetica with headings set apart by other means than bold type: a
+    bold section number before a code name in Courier, 11pt italic, a font of its own; and a
+    run-in heading with a math-italic variable before its bold words."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    width = _PAGE_W - 2 * _MARGIN
+    y = 30.0
+
+    def put(parts: list[tuple[str, str, int, str]], gap: float = 0.0) -> None:
+        nonlocal y
+        y += gap
+        x = _MARGIN
+        for family, style, size, text in parts:
+            pdf.set_font(family, style=style, size=size)
+            pdf.set_xy(x, y)
+            pdf.cell(pdf.get_string_width(text) + 0.1, _LINE_H, text)
+            x += pdf.get_string_width(text) + 0.1
+        y += _LINE_H
+
+    def paragraph(seed: int) -> None:
+        words = _paragraph(seed, 4).split()
+        while words:
+            pdf.set_font("Helvetica", size=_BODY_PT)
+            line: list[str] = []
+            while words and pdf.get_string_width(" ".join([*line, words[0]])) < width - 1:
+                line.append(words.pop(0))
+            put([("Helvetica", "", _BODY_PT, " ".join(line))])
+
+    put([("Helvetica", "B", 18, STYLED_HEADINGS[0][0])])
+    put([("Helvetica", "B", 12, "1 Introduction")], gap=8)
+    paragraph(1)
+    put([("Helvetica", "B", 11, "1.1. "), ("Courier", "", 11, "readData")], gap=5)
+    paragraph(2)
+    # A run-in heading with a variable in math italics: "1.2. *k***-means clustering.**".
+    run_in = [
+        ("Helvetica", "", _BODY_PT, "1.2. "),
+        ("Times", "I", _BODY_PT, "k"),
+        ("Helvetica", "B", _BODY_PT, "-means clustering."),
+        ("Helvetica", "", _BODY_PT, " Points are grouped around their nearest centre."),
+    ]
+    put(run_in, gap=5)
+    paragraph(7)
+    put([("Helvetica", "I", _BODY_PT, NOT_HEADINGS[0])], gap=5)
+    paragraph(3)
+    put([("Helvetica", "I", 11, "Data preprocessing")], gap=5)
+    paragraph(4)
+    put([("Helvetica", "", _BODY_PT, NOT_HEADINGS[1])], gap=5)
+    paragraph(5)
+    put([("Times", "", _BODY_PT, "Acknowledgements")], gap=5)
+    paragraph(6)
+    put([("Times", "", _BODY_PT, "References")], gap=5)
+    put([("Helvetica", "", _BODY_PT, "Example, A., 2001. A study of layouts. Journal 1, 1-9.")], 3)
+    pdf.output(str(path))
+    return Path(path)

@@ -169,8 +169,8 @@ def _beside_another(lines: list[TextLine], i: int) -> bool:
     line = lines[i]
     for j in range(max(0, i - 6), min(len(lines), i + 7)):
         other = lines[j]
-        if j == i:
-            continue
+        if j == i or other.height > 3 * max(line.height, 1.0):
+            continue  # a tall neighbour is rotated margin text or a figure, no table row
         overlap = min(line.y1, other.y1) - max(line.y0, other.y0)
         apart = other.x0 >= line.x1 + 2 or other.x1 <= line.x0 - 2
         if apart and overlap > 0.5 * min(line.height, other.height):

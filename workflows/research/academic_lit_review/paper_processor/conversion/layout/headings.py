@@ -39,9 +39,11 @@ class Numbering:
     scheme: str  # decimal, roman, letter
 
 
-def numbering(text: str) -> Numbering | None:
+def numbering(text: str, *, any_case: bool = False) -> Numbering | None:
+    """The section number `text` opens with. The title after it must start with a capital
+    letter, unless `any_case` (a decimal number before a lowercase name: "3.1. readData")."""
     if m := _DECIMAL.match(text):
-        if not _starts_word(m["rest"]):
+        if not (_starts_word(m["rest"]) or (any_case and re.match(r"[a-z][A-Za-z]", m["rest"]))):
             return None
         return Numbering(depth=m["num"].count(".") + 1, scheme="decimal")
     if m := _ROMAN.match(text):
@@ -79,14 +81,29 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False
     if text[0].islower():
         return False
-    numbered = numbering(text)
+    numbered = numbering(text) or (
+        # A bold section number before a name in a font of its own, a code name in lowercase
+        # ("**3.1.** `readData`").
+        line.bold_prefix_chars > 0
+        and not line.bold
+        and line.font != style.body_font
+        and len(words) <= 4
+        and numbering(text, any_case=True)
+    )
     larger = style.larger(line)
     caps = is_caps(text)
-    distinct = line.bold or larger or caps or line.small_caps
+    # Italic type a size above the body, on a line of its own, heads a paragraph-level section
+    # ("Data preprocessing" in 12pt italic over 10.9pt text); body-size italics are emphasis.
+    italic_head = line.italic and style.larger(line, 1.05) and gap_before
+    distinct = line.bold or larger or caps or line.small_caps or italic_head
     if not distinct and numbered and gap_before and len(words) <= 8:
         # A numbered line standing alone, in a font of its own or ending without a sentence
         # stop: section headings set in body type ("2. Structural measures").
         distinct = line.font != style.body_font or not text.endswith(".")
+    if not distinct and gap_before and line.font != style.body_font and _known_alone(text):
+        # "Acknowledgements" alone in a font of its own: some PDFs name no bold font and report
+        # no weight, so the font being another is all that sets the heading apart.
+        distinct = True
     if not distinct:
         return False
     if style.smaller(line, 0.85) and not numbered:
@@ -100,6 +117,11 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
     return bool(numbered or larger or gap_before or KNOWN.match(text))
 
 
+def _known_alone(text: str) -> bool:
+    m = KNOWN.match(text)
+    return bool(m) and m.end() == len(text.rstrip(".: "))
+
+
 def style_key(line: TextLine) -> tuple[float, bool, bool]:
     return (round(line.size * 2) / 2, line.bold, is_caps(line.text))
 
@@ -110,16 +132,16 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
     `headings` pairs each heading's first line with whether it is the document title (level 1).
     """
     numbered_levels: dict[tuple, Counter[int]] = {}
-    schemes = {n.scheme for line, _ in headings if (n := numbering(line.text))}
+    schemes = {n.scheme for line, _ in headings if (n := _number_of(line))}
     for line, is_title in headings:
         if is_title:
             continue
-        if n := numbering(line.text):
+        if n := _number_of(line):
             level = _numbered_level(n, schemes)
             numbered_levels.setdefault(style_key(line), Counter())[level] += 1
     # Styles of unnumbered headings, largest first, ranked after the numbered ones.
     unnumbered_keys = sorted(
-        {style_key(line) for line, t in headings if not t and not numbering(line.text)}
+        {style_key(line) for line, t in headings if not t and not _number_of(line)}
         - set(numbered_levels),
         key=lambda k: (-k[0], not k[2], not k[1]),
     )
@@ -144,7 +166,7 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
     for line, is_title in headings:
         if is_title:
             levels.append(1)
-        elif n := numbering(line.text):
+        elif n := _number_of(line):
             levels.append(_numbered_level(n, schemes))
         elif style_key(line) in numbered_levels:
             levels.append(numbered_levels[style_key(line)].most_common(1)[0][0])
@@ -153,6 +175,10 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
         else:
             levels.append(min(ranked.get(style_key(line), 2), 6))
     return levels
+
+
+def _number_of(heading: TextLine) -> Numbering | None:
+    return numbering(heading.text, any_case=True)
 
 
 def _numbered_level(n: Numbering, schemes: set[str]) -> int:

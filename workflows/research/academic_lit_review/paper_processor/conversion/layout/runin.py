@@ -11,7 +11,7 @@ from typing import Any
 
 from marker.schema.polygon import PolygonBox
 
-from .lines import SECTION_NUMBER, TextLine, span_is_bold
+from .lines import SECTION_NUMBER, TextLine, span_is_bold, span_is_italic
 
 # Bold openings that label a statement rather than name a section.
 _LABELS = re.compile(
@@ -61,8 +61,19 @@ def _prefix_end(spans: list[Any], heavy: float) -> int | None:
         if not seen_text and SECTION_NUMBER.match(span.text.strip()):
             seen_text = True
             continue
+        if not seen_bold and _math_symbol(span) and _next_is_bold(spans, i, heavy):
+            continue  # a variable set in math italics inside the heading ("2.8. *k*-shell")
         return i if seen_bold else None
     return None
+
+
+def _math_symbol(span: Any) -> bool:
+    return span_is_italic(span) and len(re.findall(r"\w", span.text)) <= 2
+
+
+def _next_is_bold(spans: list[Any], i: int, heavy: float) -> bool:
+    following = next((s for s in spans[i + 1 :] if re.search(r"\w", s.text)), None)
+    return following is not None and span_is_bold(following, heavy)
 
 
 def _part(line: TextLine, spans: list[Any], text: str, *, bold: bool = False) -> TextLine:
