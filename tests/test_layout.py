@@ -166,7 +166,7 @@ def test_stored_markdown_answers_with_its_headings(tmp_path):
             "fallback_pages": [{"page": 3, "reason": "ValueError: x"}],
         }
         store._put_markdown_sync(
-            "doi:10.1/x", md, "marker", "text_layer", "why", None, None, structure
+            "doi:10.1/x", md, "marker", "text_layer", "why", None, None, None, structure
         )
         cached = store.lookup_sync("doi:10.1/x").cached_outcome(0, doi="10.1/x", title=None)
     finally:
