@@ -147,19 +147,5 @@ def run_demo(out_dir: Path) -> int:
     return code
 
 
-@click.command()
-@click.option(
-    "--out",
-    "out_dir",
-    default="demo-output",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the markdown goes.",
-)
-def demo(out_dir: Path) -> None:
-    """Run the paper processor on generated papers served by loopback fakes."""
-    sys.exit(run_demo(out_dir))
-
-
-if __name__ == "__main__":
-    demo()
+if __name__ == "__main__":  # `python -m ...demo --out DIR`, the same as `paper-processor demo`
+    sys.exit(command_line.main(["demo", *sys.argv[1:]], prog_name="paper-processor"))
