@@ -25,13 +25,12 @@ import sys
 import time
 from pathlib import Path
 
-from bs4 import BeautifulSoup
-
 from workflows.research.academic_lit_review.paper_processor.acquisition.epub_package import (
     open_epub,
 )
 from workflows.research.academic_lit_review.paper_processor.conversion.epub import convert_epub
 from workflows.research.academic_lit_review.paper_processor.conversion.epub_nav import read_toc
+from workflows.research.academic_lit_review.paper_processor.testing.epubs import body_text
 
 EPUB_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "epub"
 CAP = 1 << 29
@@ -44,16 +43,6 @@ def words(text: str) -> list[str]:
 
 def norm(text: str) -> str:
     return " ".join(words(text))
-
-
-def body_text(xhtml: bytes) -> str:
-    soup = BeautifulSoup(xhtml, "html.parser")
-    body = soup.body or soup
-    for tag in body.find_all(["script", "style", "nav"]):
-        tag.decompose()
-    for tag in body.find_all(hidden=True):
-        tag.decompose()
-    return body.get_text(" ")
 
 
 def score(path: Path, md: str) -> dict:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-from bs4 import BeautifulSoup
 
 from workflows.research.academic_lit_review.paper_processor.acquisition.epub_package import (
     open_epub,
@@ -38,6 +37,7 @@ from workflows.research.academic_lit_review.paper_processor.testing.epubs import
     Chapter,
     EpubOptions,
     SpineImage,
+    body_text,
     build_epub,
     paper_epub,
 )
@@ -64,18 +64,6 @@ def norm(text: str) -> str:
 
 def markdown_headings(md: str) -> list[str]:
     return [norm(line.lstrip("#")) for line in md.splitlines() if re.match(r"^#{1,6}\s+\S", line)]
-
-
-def body_text(xhtml: bytes) -> str:
-    """What a reader sees of a content document: its body, less scripts, styles, navigation
-    lists and hidden elements. An independent extraction, not the converter's."""
-    soup = BeautifulSoup(xhtml, "html.parser")
-    body = soup.body or soup
-    for tag in body.find_all(["script", "style", "nav"]):
-        tag.decompose()
-    for tag in body.find_all(hidden=True):
-        tag.decompose()
-    return body.get_text(" ")
 
 
 def convert(data: bytes, tmp_path: Path, *, cap: int = CAP):

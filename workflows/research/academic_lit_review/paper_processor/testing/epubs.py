@@ -15,6 +15,8 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bs4 import BeautifulSoup
+
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
@@ -199,3 +201,15 @@ def paper_epub(title: str, paragraphs: Sequence[str], *, doi: str | None = None)
         Chapter("body.xhtml", "Text", f"<h1>Text</h1>{body}", sections),
     ]
     return build_epub(title, chapters)
+
+
+def body_text(xhtml: bytes) -> str:
+    """What a reader sees of a content document: its body, less scripts, styles, navigation
+    lists and hidden elements. An extraction independent of the converter's, to measure it."""
+    soup = BeautifulSoup(xhtml, "html.parser")
+    body = soup.body or soup
+    for tag in body.find_all(["script", "style", "nav"]):
+        tag.decompose()
+    for tag in body.find_all(hidden=True):
+        tag.decompose()
+    return body.get_text(" ")
