@@ -14,12 +14,12 @@ full mode already, where marker OCRs by itself, so no rung is added for it here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pypdfium2
 
-from .ocr import OcrEngine, OcrFailed
+from .ocr import OcrEngine, OcrFailed, OcrText
 from .pages import join_pages, open_pdf, page_facts, split_pages
 from .report import (
     GARBLED_GARBAGE,
@@ -127,11 +127,7 @@ def _image_confirms_layer(page: _Page, document, engines: Sequence[OcrEngine]) -
     except pypdfium2.PdfiumError:
         return False
     try:
-        for engine in engines:
-            try:
-                result = engine.read(pdf_page)
-            except (OcrFailed, pypdfium2.PdfiumError):
-                continue
+        for _engine, result in _readings(pdf_page, engines):
             agreement = coverage(page.facts.text_layer, result.markdown)
             if agreement is not None and agreement >= LAYER_CONFIRMED:
                 return True
@@ -166,11 +162,7 @@ def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> OcrEngine |
         return None  # marker read the page, pdfium cannot render it: the page stays as it is
     winner = None
     try:
-        for engine in engines:
-            try:
-                result = engine.read(pdf_page)
-            except (OcrFailed, pypdfium2.PdfiumError):
-                continue
+        for engine, result in _readings(pdf_page, engines):
             score = repaired_score(measure_text(result.markdown), result.confidence)
             if result.markdown.strip() and score > page.quality.score:
                 page.markdown = result.markdown
@@ -182,6 +174,16 @@ def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> OcrEngine |
     finally:
         pdf_page.close()
     return winner
+
+
+def _readings(pdf_page, engines: Sequence[OcrEngine]) -> Iterator[tuple[OcrEngine, OcrText]]:
+    """Each engine's reading of the rendered page, in turn; an engine that fails on it is skipped."""
+    for engine in engines:
+        try:
+            result = engine.read(pdf_page)
+        except (OcrFailed, pypdfium2.PdfiumError):
+            continue
+        yield engine, result
 
 
 def _paragraphs_of(text_layer: str) -> str:
