@@ -17,7 +17,7 @@ from .instrument import PaperRecord, RawRun
 
 DEFINITIONS = """\
 definitions (a_i: validated PDF on disk, c_i: converter busy time, k: converter slots; s since start)
-  makespan          run start -> result returned (graph: astream finished; baseline: all markdown read)
+  makespan          run start -> result returned (graph: run_papers returned, outputs written; baseline: all markdown read)
   lower_bound       max(min_i a_i + sum_i c_i / k, max_i (a_i + c_i))
   ratio             makespan / lower_bound
   idle_fraction     idle converter slot-time that waiting papers could have used, i.e. the integral

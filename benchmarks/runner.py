@@ -15,9 +15,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from langgraph.graph.state import CompiledStateGraph
-
 from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.run import RunListener, run_papers
 
 from .instrument import RawRun, join_records, record_conversions
 from .workload import Workload
@@ -70,16 +69,6 @@ def run_context(workload: Workload, spec: RunSpec) -> Context:
     return Context(**{k: v for k, v in wanted.items() if k in Context.model_fields})
 
 
-def compiled_pipeline(name: str) -> CompiledStateGraph:
-    if name == "graph":
-        from workflows.research.academic_lit_review.paper_processor.graph import graph
-
-        return graph
-    from .baseline import build_baseline_graph
-
-    return build_baseline_graph()
-
-
 @dataclass(frozen=True)
 class PipelineRun:
     """What one pipeline run needs of its workload; the workload itself is not kept."""
@@ -99,25 +88,54 @@ def pipeline_run(workload: Workload, spec: RunSpec) -> PipelineRun:
     )
 
 
-async def run_pipeline(name: str, run: PipelineRun) -> RawRun:
-    """Stream one run of the graph (or the baseline graph) and keep what the metrics need."""
-    pipeline = compiled_pipeline(name)
-    ctx, recording = run.context, run.index_of_sha is not None
-    # First event per paper and stage; only the two stages the metrics need are kept.
-    seen: dict[str, dict[int, float]] = {"downloaded": {}, "converted": {}}
+class FirstEvents(RunListener):
+    """The first event per paper of the two stages the metrics need; the others are dropped."""
+
+    def __init__(self, *, recording: bool) -> None:
+        self.recording = recording
+        self.seen: dict[str, dict[int, float]] = {"downloaded": {}, "converted": {}}
+
+    def event(self, event: dict) -> None:
+        stage = self.seen.get(event.get("stage")) if self.recording else None
+        if stage is not None:
+            stage.setdefault(event["index"], event["t"])
+
+
+async def run_graph(run: PipelineRun, listener: FirstEvents) -> dict:
+    """The package as a user runs it (`run_papers`, outputs written), without a checkpointer:
+    the baseline has none either. The summary."""
+    out_dir = Path(run.context.workspace) / "out"
+    result = await run_papers(
+        run.papers, out_dir, run.context, listener=listener, checkpoints=False
+    )
+    return result.summary
+
+
+async def run_baseline(run: PipelineRun, listener: FirstEvents) -> dict:
+    """The seed's gather-then-convert graph, streamed; the summary."""
+    from .baseline import build_baseline_graph
+
     summary: dict = {}
+    async for mode, chunk in build_baseline_graph().astream(
+        {"papers": run.papers}, context=run.context, stream_mode=["custom", "updates"]
+    ):
+        if mode == "custom":
+            listener.event(chunk)
+        elif "finalize" in chunk:
+            summary = chunk["finalize"]["summary"]
+    return summary
+
+
+async def run_pipeline(name: str, run: PipelineRun) -> RawRun:
+    """One run of the graph (or the baseline graph), keeping what the metrics need."""
+    ctx, recording = run.context, run.index_of_sha is not None
+    listener = FirstEvents(recording=recording)
+    pipeline = run_graph if name == "graph" else run_baseline
     with record_conversions(enabled=recording) as spans:
         t0 = time.time()
-        async for mode, chunk in pipeline.astream(
-            {"papers": run.papers}, context=ctx, stream_mode=["custom", "updates"]
-        ):
-            if mode == "custom":
-                stage = seen.get(chunk.get("stage")) if recording else None
-                if stage is not None:
-                    stage.setdefault(chunk["index"], chunk["t"])
-            elif "finalize" in chunk:
-                summary = chunk["finalize"]["summary"]
+        summary = await pipeline(run, listener)
         makespan = time.time() - t0
+    seen = listener.seen
     records = join_records(t0, seen["downloaded"], seen["converted"], spans, run.index_of_sha or {})
     return RawRun(
         name,

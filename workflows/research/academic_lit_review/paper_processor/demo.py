@@ -6,14 +6,13 @@ Seven generated papers are served from loopback fakes (real HTTP servers on 127.
 open-access PDFs that arrive at different times, a "PDF" link that answers with an HTML landing
 page, a link that is 404, a paper with no open-access copy that only retrieve-academic holds,
 and one published as an EPUB (converted from its XHTML, no converter worker needed).
-The command line's `run` converts them with the real marker converter into a fresh workspace
-inside --out (so the demo always does real work, and the manifest's paths stay valid), and writes
-the markdown and the manifest to --out. Needs no extras: the fakes ship with the package.
+The command line's run (live display, closing report) converts them with the real marker
+converter into a fresh workspace inside --out (so the demo always does real work, and the
+manifest's paths stay valid), and writes the markdown and the manifest to --out. Needs no extras: the fakes ship with the package.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 import click
 
 from .cli import main as command_line
+from .cli.config import context_from
+from .cli.run import convert_and_report
 from .testing.epubs import paper_epub
 from .testing.loopback import serve_loopback
 from .testing.openweb import OpenWebHost, Respond, html_page
@@ -122,22 +123,8 @@ def run_demo(out_dir: Path) -> int:
         host, service = OpenWebHost(), RetrieveService()
         with serve_loopback(host.app) as web_url, serve_loopback(service.app) as retrieve_url:
             papers = stage_papers(folder, host=host, web_url=web_url, service=service)
-            papers_file = folder / "papers.json"
-            papers_file.write_text(json.dumps(papers, indent=2), encoding="utf-8")
-            code = command_line.main(
-                [
-                    "run",
-                    str(papers_file),
-                    "--out",
-                    str(out_dir),
-                    "--workspace",
-                    str(workspace),
-                    "--retrieve-url",
-                    retrieve_url,
-                ],
-                prog_name="paper-processor",
-                standalone_mode=False,
-            )
+            ctx = context_from(workspace=str(workspace), retrieve_url=retrieve_url)
+            code = convert_and_report(papers, ctx, out_dir)
     if code == 0:
         written = sorted(p.name for p in out_dir.glob("*.md"))
         click.echo(f"\ndemo: {len(written)} markdown files in {out_dir}")
