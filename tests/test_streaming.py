@@ -92,3 +92,36 @@ async def test_waiting_papers_convert_most_relevant_first(open_web, make_paper, 
     assert sorted(picks) == list(relevance)
     # Those that queued behind the first (#0 where the converter was up at once): by relevance.
     assert picks[1:] == sorted(picks[1:], key=relevance.__getitem__, reverse=True)
+
+
+async def test_a_long_documents_later_page_ranges_are_not_starved_by_idle_slots(
+    open_web, make_paper, context
+):
+    # One converter worker (two slots: its current document and the next). A three-page paper
+    # goes in one-page ranges while a second paper is still downloading: the slot that waits for
+    # that paper holds a converter place, and the later ranges must not wait behind it.
+    slow_download_s = 6.0
+    long_paper, slow_paper = make_paper(1, pages=3), make_paper(2)
+    open_web.host.add("/long.pdf", Respond(body=long_paper.pdf))
+    open_web.host.add("/slow.pdf", Respond(body=slow_paper.pdf, delay_s=slow_download_s))
+    papers = [
+        {"doi": long_paper.doi, "oa_urls": [open_web.url("/long.pdf")]},
+        {"doi": slow_paper.doi, "oa_urls": [open_web.url("/slow.pdf")]},
+    ]
+
+    run = await run_graph(
+        graph,
+        {"papers": papers},
+        context=context(conversion_workers=1, calibrated_seconds_per_page=0.05, pages_per_chunk=1),
+    )
+
+    assert [o["status"] for o in run.output["outcomes"]] == ["converted", "converted"]
+    assert run.output["outcomes"][0]["markdown"].count("Calibrated conversion of") == 3
+    converted_long = run.stages("converted")[0]
+    assert converted_long["index"] == 0
+    # Converted while the slow paper was still downloading, not once it arrived.
+    assert converted_long["received"] < next(
+        e["received"] for e in run.events if e["stage"] == "downloaded" and e["index"] == 1
+    )
+    started = next(e["received"] for e in run.events if e["stage"] == "converting")
+    assert converted_long["received"] - started < slow_download_s / 2

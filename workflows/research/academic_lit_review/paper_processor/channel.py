@@ -42,7 +42,6 @@ class Acquired:
     relevance: float | None
     doi: str | None = None
     title: str | None = None
-    claimed: bool = False  # this run holds the paper's conversion claim in the store
     format: str = "pdf"  # what the full text arrived as: pdf, epub, html
     converter: str | None = None  # for markdown: the converter that made it (html, epub-xhtml)
     attempts: tuple[dict[str, Any], ...] = ()
@@ -59,7 +58,6 @@ class SubmittedJob:
     relevance: float | None
     doi: str | None = None
     title: str | None = None
-    claimed: bool = False
     attempts: tuple[dict[str, Any], ...] = ()
     reattached: bool = False
 

@@ -11,6 +11,7 @@ import anyio
 import httpx
 
 from ..errors import SourceFailed
+from ..http_policy import httpx_errors_as_failures
 from ..models import Reason
 from .epub_package import ZIP_MAGIC
 from .safety import check_url
@@ -52,18 +53,12 @@ async def download(
     `headers` go to the first host only: a redirect elsewhere must not carry credentials.
     """
     try:
-        with anyio.fail_after(limits.total_timeout_s):
+        with httpx_errors_as_failures(url), anyio.fail_after(limits.total_timeout_s):
             return await _follow(client, httpx.URL(url), dest, limits, headers or {})
     except TimeoutError as exc:
         raise SourceFailed(
             Reason.TIMEOUT, f"download took longer than {limits.total_timeout_s:g} s"
         ) from exc
-    except httpx.TimeoutException as exc:
-        raise SourceFailed(Reason.TIMEOUT, f"{type(exc).__name__} from {url}") from exc
-    except httpx.InvalidURL as exc:
-        raise SourceFailed(Reason.BLOCKED_URL, f"invalid URL: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise SourceFailed(Reason.NETWORK_ERROR, f"{type(exc).__name__}: {exc}") from exc
 
 
 async def _follow(

@@ -28,9 +28,7 @@ import anyio
 import httpx
 
 from ..context import Context
-
-# Statuses whose Retry-After asks the client to come back later (RFC 9110 §10.2.3).
-RETRY_AFTER_STATUSES = frozenset({429, 503})
+from ..http_policy import RETRY_AFTER_STATUSES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,6 +34,12 @@ from tenacity import (
 from ..context import Context
 from ..errors import SourceFailed
 from ..files import discard
+from ..http_policy import (
+    TRANSIENT_HTTPX_ERRORS,
+    TRANSIENT_STATUSES,
+    httpx_errors_as_failures,
+    is_transient_status,
+)
 from ..models import Reason
 from ..store import ArtifactStore
 from .download import Downloaded, DownloadLimits, download
@@ -52,18 +58,8 @@ from .safety import check_url
 from .validate import PDF_HEADER_WINDOW, is_challenge_page
 
 T = TypeVar("T")
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Statuses that say "the host will not serve us", as opposed to "no such document here".
 HOST_REFUSALS = frozenset({401, 403, 429}) | TRANSIENT_STATUSES
-# Failures before any answer arrived that another try may well get past.
-_TRANSIENT_CAUSES = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,8 +107,8 @@ class FetchFailed(SourceFailed):
         last = contacts[-1] if contacts else None
         status = last.status if last else None
         paused = isinstance(failed.__cause__, CircuitOpen)
-        transient = (not paused and isinstance(failed.__cause__, _TRANSIENT_CAUSES)) or (
-            failed.reason is Reason.HTTP_ERROR and status in TRANSIENT_STATUSES
+        transient = (not paused and isinstance(failed.__cause__, TRANSIENT_HTTPX_ERRORS)) or (
+            failed.reason is Reason.HTTP_ERROR and is_transient_status(status)
         )
         refused = (
             transient
@@ -268,16 +264,10 @@ class PoliteWeb:
 def _as_source_failure(url: str, deadline_s: float) -> Iterator[None]:
     """Within a deadline; httpx's exceptions become SourceFailed, as `download` makes them."""
     try:
-        with anyio.fail_after(deadline_s):
+        with httpx_errors_as_failures(url), anyio.fail_after(deadline_s):
             yield
     except TimeoutError as exc:
         raise SourceFailed(Reason.TIMEOUT, f"no answer within {deadline_s:g} s from {url}") from exc
-    except httpx.TimeoutException as exc:
-        raise SourceFailed(Reason.TIMEOUT, f"{type(exc).__name__} from {url}") from exc
-    except httpx.InvalidURL as exc:
-        raise SourceFailed(Reason.BLOCKED_URL, f"invalid URL: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise SourceFailed(Reason.NETWORK_ERROR, f"{type(exc).__name__}: {exc}") from exc
 
 
 @asynccontextmanager

@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..conversion.quality.report import POOR_BELOW
+from ..events import PaperStage
 from ..run import RunListener
 from .errors import notice
 
@@ -40,18 +41,20 @@ CONVERTING = "converting"
 DONE = "done"
 FAILED = "failed"
 BUCKETS = (QUEUED, DOWNLOADING, RETRIEVING, WAITING, CONVERTING, DONE, FAILED)
-BUCKET_OF_STAGE = {
-    "queued": QUEUED,
-    "cached": DONE,
-    "downloading": DOWNLOADING,
-    "downloaded": WAITING,
-    "retrieve_submitted": RETRIEVING,
-    "retrieve_reattached": RETRIEVING,
-    "retrieve_status": RETRIEVING,
-    "converting": CONVERTING,
-    "converted": DONE,
-    "failed": FAILED,
+BUCKET_OF_STAGE: dict[PaperStage, str] = {
+    PaperStage.QUEUED: QUEUED,
+    PaperStage.CACHED: DONE,
+    PaperStage.DOWNLOADING: DOWNLOADING,
+    PaperStage.DOWNLOADED: WAITING,
+    PaperStage.RETRIEVE_SUBMITTED: RETRIEVING,
+    PaperStage.RETRIEVE_REATTACHED: RETRIEVING,
+    PaperStage.RETRIEVE_STATUS: RETRIEVING,
+    PaperStage.WAITING_ON_OTHER_RUN: WAITING,  # downloaded; another run converts it
+    PaperStage.CONVERTING: CONVERTING,
+    PaperStage.CONVERTED: DONE,
+    PaperStage.FAILED: FAILED,
 }
+FINISHED_STAGES = frozenset({PaperStage.CONVERTED, PaperStage.CACHED, PaperStage.FAILED})
 
 
 class StageBoard:
@@ -96,19 +99,20 @@ def describe(event: dict[str, Any]) -> str:
     pages = _plural(event["pages"], "page") if event.get("pages") else None
     seconds = f"{event['seconds']:.2f} s" if event.get("seconds") is not None else None
     details = {
-        "queued": "queued",
-        "cached": "already converted (reused)",
-        "downloading": f"downloading {event.get('url', '')}".rstrip(),
-        "downloaded": "downloaded" + (" (reused)" if event.get("cached") else ""),
-        "retrieve_submitted": f"sent to retrieve-academic (job {event.get('job_id')})",
-        "retrieve_reattached": f"back on retrieve-academic job {event.get('job_id')}",
-        "retrieve_status": f"retrieve-academic: {event.get('status')}",
-        "converting": "converting",
-        "converted": "converted",
-        "failed": f"failed: {event.get('reason', 'unknown')}",
+        PaperStage.QUEUED: "queued",
+        PaperStage.CACHED: "already converted (reused)",
+        PaperStage.DOWNLOADING: f"downloading {event.get('url', '')}".rstrip(),
+        PaperStage.DOWNLOADED: "downloaded" + (" (reused)" if event.get("cached") else ""),
+        PaperStage.RETRIEVE_SUBMITTED: f"sent to retrieve-academic (job {event.get('job_id')})",
+        PaperStage.RETRIEVE_REATTACHED: f"back on retrieve-academic job {event.get('job_id')}",
+        PaperStage.RETRIEVE_STATUS: f"retrieve-academic: {event.get('status')}",
+        PaperStage.WAITING_ON_OTHER_RUN: "waiting: another run sharing the workspace converts it",
+        PaperStage.CONVERTING: "converting",
+        PaperStage.CONVERTED: "converted",
+        PaperStage.FAILED: f"failed: {event.get('reason', 'unknown')}",
     }
     text = details.get(stage, stage)
-    measured = stage in {"downloaded", "converted"}
+    measured = stage in {PaperStage.DOWNLOADED, PaperStage.CONVERTED}
     extra = ", ".join(filter(None, [pages, seconds])) if measured else ""
     who = f"#{event.get('index')}" + (f" {event['key']}" if event.get("key") else "")
     return f"{who}: {text}" + (f" ({extra})" if extra else "")
@@ -203,7 +207,7 @@ class PlainReporter(_HumanReporter):
 
     def event(self, event: dict[str, Any]) -> None:
         super().event(event)
-        if event.get("stage") == "retrieve_status":
+        if event.get("stage") == PaperStage.RETRIEVE_STATUS:
             # Polls repeat the same status for a long time; a change is news.
             index = event.get("index", -1)
             if self._last_status.get(index) == event.get("status"):
@@ -256,8 +260,8 @@ class LiveReporter(_HumanReporter):
 
     def event(self, event: dict[str, Any]) -> None:
         super().event(event)
-        if event.get("stage") in {"converted", "cached", "failed"}:
-            style = "red" if event["stage"] == "failed" else "green"
+        if event.get("stage") in FINISHED_STAGES:
+            style = "red" if event["stage"] == PaperStage.FAILED else "green"
             self._progress.console.print(Text(describe(event), style=style))
         self._progress.update(self._task, completed=self.board.finished)
 

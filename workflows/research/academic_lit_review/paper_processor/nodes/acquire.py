@@ -23,13 +23,13 @@ from ..acquisition.sources import SourcePolicy, acquire_open_access, candidate_u
 from ..acquisition.web import PoliteWeb, open_web
 from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
-from ..events import Emit, paper_events
+from ..events import Emit, PaperStage, paper_events
 from ..files import discard
 from ..models import Attempt, Paper, Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..retrieve.gate import ServiceGate
 from ..state import State
-from ..store import CLAIM_TTL_S, ArtifactStore
+from ..store import ArtifactStore
 
 
 @dataclass
@@ -46,7 +46,6 @@ class _Run:
     emit: Emit
     failures: dict[str, dict]
     policy: SourcePolicy
-    owner: str  # the run: holder of its papers' conversion claims
     papers: list[dict[str, Any]]  # the input; work items point into it
 
 
@@ -83,7 +82,6 @@ async def acquire(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 paper_events(),
                 failures,
                 SourcePolicy.from_context(ctx),
-                run_key,
                 state["papers"],
             )
             work = iter(state.get("work", []))
@@ -108,16 +106,13 @@ async def _acquire_one(index: int, run: _Run) -> None:
     assert key is not None
     started = time.perf_counter()
 
-    # The conversion claim is taken now, with the lookup, so that a paper arriving at an idle
-    # converter starts converting without another store round trip. The run renews it.
-    stored, claimed = await run.store.lookup_and_claim(key, "convert", run.owner, ttl_s=CLAIM_TTL_S)
+    stored = await run.store.lookup(key)
     identity: dict[str, Any] = dict(
         index=index,
         key=key,
         relevance=paper.relevance,
         doi=paper.doi,
         title=paper.title,
-        claimed=claimed,
     )
     if stored is not None and stored.markdown_path is not None:
         # Converted by an attempt of this run that was interrupted before it could commit.
@@ -133,7 +128,7 @@ async def _acquire_one(index: int, run: _Run) -> None:
         )
         return
     if stored is not None and stored.pdf_path is not None:
-        run.emit("downloaded", index=index, key=key, cached=True, pages=stored.pages)
+        run.emit(PaperStage.DOWNLOADED, index=index, key=key, cached=True, pages=stored.pages)
         await run.to_marker.send(
             Acquired(
                 **identity,
@@ -149,7 +144,7 @@ async def _acquire_one(index: int, run: _Run) -> None:
     if run.service is not None:
         job_id = await run.store.job_for(key, run.service.base_url)
         if job_id is not None:
-            run.emit("retrieve_reattached", index=index, key=key, job_id=job_id)
+            run.emit(PaperStage.RETRIEVE_REATTACHED, index=index, key=key, job_id=job_id)
             await run.to_poll.send(SubmittedJob(**identity, job_id=job_id, reattached=True))
             return
 
@@ -159,12 +154,12 @@ async def _acquire_one(index: int, run: _Run) -> None:
         run.web,
         run.store,
         policy=run.policy,
-        on_try=lambda url: run.emit("downloading", index=index, key=key, url=url),
+        on_try=lambda url: run.emit(PaperStage.DOWNLOADING, index=index, key=key, url=url),
     )
     attempts = tuple(a.model_dump(mode="json") for a in result.attempts)
     if result.pdf_path is not None:
         run.emit(
-            "downloaded",
+            PaperStage.DOWNLOADED,
             index=index,
             key=key,
             url=result.source_url,
@@ -188,7 +183,7 @@ async def _acquire_one(index: int, run: _Run) -> None:
         # An EPUB, converted already, or (no PDF anywhere) an HTML page that held the article:
         # marker stores the markdown as it is.
         run.emit(
-            "downloaded",
+            PaperStage.DOWNLOADED,
             index=index,
             key=key,
             url=result.source_url,
@@ -218,9 +213,7 @@ async def _acquire_one(index: int, run: _Run) -> None:
             await discard(result.markdown_path)  # a temp file until marker stores it
             raise
         return
-    if not await _submit_to_service(index, key, paper, result.attempts, run, identity):
-        if claimed:  # nothing to convert: let other runs try this paper at once
-            await run.store.release(key, "convert", run.owner)
+    await _submit_to_service(index, key, paper, result.attempts, run, identity)
 
 
 async def _submit_to_service(
@@ -244,7 +237,7 @@ async def _submit_to_service(
             title=paper.title,
             tried=attempts,
         )
-        run.emit("failed", index=index, key=key, reason=reason.value)
+        run.emit(PaperStage.FAILED, index=index, key=key, reason=reason.value)
 
     if run.service is None or run.gate is None:
         if not attempts:
@@ -275,7 +268,7 @@ async def _submit_to_service(
         fail(Reason.SERVICE_UNAVAILABLE, f"{tried}; {problem}", stage=Stage.RETRIEVE)
         return False
     await run.store.record_job(key, run.service.base_url, job_id)
-    run.emit("retrieve_submitted", index=index, key=key, job_id=job_id)
+    run.emit(PaperStage.RETRIEVE_SUBMITTED, index=index, key=key, job_id=job_id)
     await run.to_poll.send(
         SubmittedJob(
             **identity,

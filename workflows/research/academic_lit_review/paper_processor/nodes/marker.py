@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.to_thread
-from anyio.abc import TaskGroup
+from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream
 from langgraph.runtime import Runtime
 
@@ -30,31 +30,57 @@ from ..conversion.quality.report import merge_reports, quality_below
 from ..conversion.queue import RelevanceQueue
 from ..conversion.worker import Done, Job
 from ..errors import RunAborted
-from ..events import Emit, paper_events
+from ..events import Emit, PaperStage, paper_events
 from ..files import discard
 from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..state import State
-from ..store import CLAIM_TTL_S, ArtifactStore
+from ..store import ArtifactStore, Leases
 
 
-@dataclass
-class _Waiting:
-    item: Acquired
-    since: float
+@dataclass(eq=False)
+class _Ticket:
+    """One document, or one page range of a long one, waiting for a converter place.
 
+    The paper's own task puts it in the waiting room and awaits its result; a converter slot
+    takes it with a place, converts it, and goes on to the next ticket.
+    """
 
-_CLAIM_POLL_S = 0.5
+    job: Job
+    on_start: Callable[[], None] | None = None
+    taken: bool = False  # a slot took it: its result will come
+    dropped: bool = False  # its paper failed meanwhile: a slot that gets it leaves it
+    result: Done | ConversionFailed | None = None
+    finished: anyio.Event = field(default_factory=anyio.Event)
+
+    async def convert_in(self, place: Place) -> None:
+        self.taken = True
+        try:
+            self.result = await place.convert(self.job, on_start=self.on_start)
+        except ConversionFailed as exc:
+            self.result = exc
+        # Set only with a result: a slot that fails otherwise fails the run, which cancels the
+        # paper's task waiting here.
+        self.finished.set()
+
+    async def done(self) -> Done:
+        """The conversion; raises its ConversionFailed."""
+        await self.finished.wait()
+        if isinstance(self.result, ConversionFailed):
+            raise self.result
+        assert self.result is not None
+        return self.result
 
 
 @dataclass
 class _Converting:
-    owner: str
     ctx: Context
     pool: ConversionPool
     decision: ModeDecision
     store: ArtifactStore
+    leases: Leases
     emit: Emit
     results: dict[str, dict]
+    waiting: RelevanceQueue[_Ticket] = field(default_factory=RelevanceQueue)
 
 
 async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -65,20 +91,17 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         store = await ArtifactStore.open(ctx.workspace, rungs=ctx.quality_rungs())
         try:
             pool, decision = await open_converter_pool(ctx)
-            async with pool, channel.marker_inbox as inbox:
-                work = _Converting(run_key, ctx, pool, decision, store, paper_events(), results)
-                waiting: RelevanceQueue[_Waiting] = RelevanceQueue()
-                async with anyio.create_task_group() as renewing:
-                    renewing.start_soon(_renew_claims, store, run_key)
-                    async with anyio.create_task_group() as tg:
-                        tg.start_soon(_admit, inbox, waiting, work)
-                        for _ in range(pool.slots):
-                            tg.start_soon(_convert_each, waiting, work, tg)
-                    renewing.cancel_scope.cancel()
+            async with (
+                pool,
+                channel.marker_inbox as inbox,
+                Leases(store, run_key).kept_alive() as leases,
+            ):
+                work = _Converting(ctx, pool, decision, store, leases, paper_events(), results)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_admit, inbox, work)
+                    for _ in range(pool.slots):
+                        tg.start_soon(_convert_each, work)
         finally:
-            # Claims of papers the run never finished (it stopped early, or they never arrived).
-            with anyio.CancelScope(shield=True):
-                await store.release_all(run_key)
             await store.aclose()
         if channel.failure is not None:
             raise RunAborted(channel.failure)
@@ -87,129 +110,104 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"results": results}
 
 
-async def _renew_claims(store: ArtifactStore, owner: str) -> None:
-    """Keep this run's conversion claims alive while it runs; they lapse soon after a crash."""
+async def _admit(inbox: MemoryObjectReceiveStream[Acquired], work: _Converting) -> None:
+    """One task per arriving paper. The waiting room closes once the inbox has ended and every
+    paper has queued its tickets (or needs none): idle slots then give their places back."""
+    async with anyio.create_task_group() as papers:
+        async with anyio.create_task_group() as admitting:
+            async for item in inbox:
+                # `papers.start` returns once the paper's task is admitted; the task lives on.
+                admitting.start_soon(papers.start, _see_through, item, work)
+        work.waiting.close()
+
+
+async def _convert_each(work: _Converting) -> None:
+    """A converter slot: a place first, then the choice, the most relevant ticket by then."""
     while True:
-        await anyio.sleep(CLAIM_TTL_S / 4)
-        await store.renew_claims(owner, ttl_s=CLAIM_TTL_S)
-
-
-async def _admit(
-    inbox: MemoryObjectReceiveStream[Acquired], waiting: RelevanceQueue[_Waiting], work: _Converting
-) -> None:
-    # Papers whose claim another run holds wait for it beside the others, never in their way.
-    # Full text that is markdown already (HTML, EPUB) needs no converter: stored on arrival.
-    async with anyio.create_task_group() as claiming:
-        async for item in inbox:
-            if item.kind == "markdown":
-                claiming.start_soon(_store_on_arrival, item, work)
-            elif item.claimed:
-                waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
-            else:
-                claiming.start_soon(_claim_then_wait, item, waiting, work)
-    waiting.close()
-
-
-async def _store_on_arrival(item: Acquired, work: _Converting) -> None:
-    """Store markdown that needs no conversion, without waiting for a converter place."""
-    if not item.claimed and not await _claim_conversion(item, work):
-        await discard(item.path)  # another run stored this paper meanwhile
-        await _answer_from_store(item, work)
-        return
-    try:
-        await _store_markdown(_Waiting(item, time.perf_counter()), work)
-    except BaseException:
-        await discard(item.path)  # a temp file until it is stored
-        raise
-    finally:
-        with anyio.CancelScope(shield=True):
-            await work.store.release(item.key, "convert", work.owner)
-
-
-async def _claim_then_wait(
-    item: Acquired, waiting: RelevanceQueue[_Waiting], work: _Converting
-) -> None:
-    if item.kind == "stored" or not await _claim_conversion(item, work):
-        await _answer_from_store(item, work)
-        return
-    waiting.put(_Waiting(item, time.perf_counter()), item.relevance)
-
-
-async def _convert_each(
-    waiting: RelevanceQueue[_Waiting], work: _Converting, finishing: TaskGroup
-) -> None:
-    while True:
-        # A converter place first, then the choice: the most relevant paper waiting by then.
         async with work.pool.place() as place:
             try:
-                entry = await waiting.get()
+                ticket = await work.waiting.get()
             except anyio.EndOfStream:
                 return
-            await _convert_one(entry, place, work, finishing)
+            if not ticket.dropped:  # else the place, unused, goes back
+                await ticket.convert_in(place)
 
 
-async def _convert_one(
-    entry: _Waiting, place: Place, work: _Converting, finishing: TaskGroup
+async def _see_through(
+    item: Acquired, work: _Converting, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
-    """Convert a claimed paper; its claim goes once its fate is recorded."""
-    item = entry.item
-    handed_off = False
-    try:
-        handed_off = await _convert_claimed(entry, place, work, finishing)
-    finally:
-        if not handed_off:
-            with anyio.CancelScope(shield=True):
-                await work.store.release(item.key, "convert", work.owner)
+    """One paper, from its arrival to its recorded fate. This task alone holds the paper's
+    conversion lease: taken here, released when the task leaves it, however it ends.
 
-
-async def _claim_conversion(item: Acquired, work: _Converting) -> bool:
-    """Claim the paper's conversion; False if another run converted it meanwhile.
-
-    Runs sharing a workspace convert each paper once: while another live run holds the claim,
-    wait for its markdown instead of converting a second time.
+    `task_status.started()` says the paper is admitted: its tickets are in the waiting room,
+    or it needs none.
     """
-    announced = False
-    while True:
-        stored, claimed = await work.store.lookup_and_claim(
-            item.key, "convert", work.owner, ttl_s=CLAIM_TTL_S
-        )
-        if stored is not None and stored.markdown_path is not None:
-            return False
-        if claimed:
-            return True
-        if not announced:
-            work.emit("waiting_on_other_run", index=item.index, key=item.key)
-            announced = True
-        await anyio.sleep(_CLAIM_POLL_S)
+    admitted = _Once(task_status.started)
+    try:
+        if item.kind == "stored":
+            await _answer_from_store(item, work)
+            return
+        async with work.leases.lease(item.key) as lease:
+
+            def waiting_on_other_run() -> None:
+                work.emit(PaperStage.WAITING_ON_OTHER_RUN, index=item.index, key=item.key)
+
+            # Runs sharing a workspace convert each paper once: while another live run holds
+            # the lease, wait for its markdown instead of converting a second time.
+            if not await lease.take(on_wait=waiting_on_other_run):
+                if item.kind == "markdown":
+                    await discard(item.path)  # another run stored this paper meanwhile
+                await _answer_from_store(item, work)
+                return
+            since = time.perf_counter()
+            if item.kind == "markdown":
+                admitted()  # stored on arrival, without a converter
+                try:
+                    await _store_markdown(item, since, work)
+                except BaseException:
+                    await discard(item.path)  # a temp file until it is stored
+                    raise
+                return
+            await _convert(item, since, work, admitted)
+    finally:
+        admitted()
 
 
-async def _convert_claimed(
-    entry: _Waiting, place: Place, work: _Converting, finishing: TaskGroup
-) -> bool:
-    """Convert; True once the result is handed to a finishing task, which releases the claim."""
-    item = entry.item
+class _Once:
+    """Call a function the first time only."""
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        self._call: Callable[[], object] | None = call
+
+    def __call__(self) -> None:
+        if self._call is not None:
+            call, self._call = self._call, None
+            call()
+
+
+async def _convert(
+    item: Acquired, since: float, work: _Converting, admitted: Callable[[], None]
+) -> None:
+    """Convert a PDF, check it, and record the paper's outcome."""
     timings = dict(item.timings)
 
     def started() -> None:
-        timings["queue_wait_s"] = time.perf_counter() - entry.since
-        work.emit("converting", index=item.index, key=item.key, pages=item.pages)
+        timings["queue_wait_s"] = time.perf_counter() - since
+        work.emit(PaperStage.CONVERTING, index=item.index, key=item.key, pages=item.pages)
 
     out = work.store.temp_path(".md")
     try:
-        done = await _convert_pdf(item, out, place, work, started)
+        done = await _convert_pdf(item, out, work, on_start=started, queued=admitted)
     except ConversionFailed as exc:
         await _record_failed(item, out, exc, work)
-        return False
+        return
     except BaseException:
         await discard(out)
         raise
     timings["convert_s"] = done.seconds
     if done.quality is not None:
         timings["quality_s"] = done.quality_seconds
-    # Checking, storing and reporting run beside the next conversion: this slot's converter
-    # takes the next paper now instead of idling through store round trips.
-    finishing.start_soon(_finish_converted, item, out, done, timings, work)
-    return True
+    await _finish_converted(item, out, done, timings, work)
 
 
 async def _finish_converted(
@@ -240,9 +238,9 @@ async def _finish_converted(
             await _record_failed(item, out, ConversionFailed(Reason.LOW_QUALITY, too_poor), work)
             return
         await _record_converted(item, out, done, timings, work)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await work.store.release(item.key, "convert", work.owner)
+    except BaseException:
+        await discard(out)
+        raise
 
 
 async def _record_failed(
@@ -260,7 +258,7 @@ async def _record_failed(
         tried=[*item.attempts, Attempt(source=item.source, url=item.source_url)],
         format=item.format,
     )
-    work.emit("failed", index=item.index, key=item.key, reason=exc.reason.value)
+    work.emit(PaperStage.FAILED, index=item.index, key=item.key, reason=exc.reason.value)
 
 
 def _rungs(done: Done) -> list[str]:
@@ -334,7 +332,7 @@ async def _store_converted(
     work.results[str(item.index)] = outcome.model_dump(mode="json")
     seconds = timings.get("convert_s")
     work.emit(
-        "converted",
+        PaperStage.CONVERTED,
         index=item.index,
         key=item.key,
         pages=pages,
@@ -353,11 +351,10 @@ def _has_words(path: Path) -> bool:
     return False
 
 
-async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
+async def _store_markdown(item: Acquired, since: float, work: _Converting) -> None:
     """Full text that arrived as HTML or EPUB is markdown already (acquisition converted it, in
-    a worker thread, with no model): stored as it is."""
-    item = entry.item
-    timings = {**item.timings, "queue_wait_s": time.perf_counter() - entry.since}
+    a worker thread, with no model): stored as it is, without waiting for a converter."""
+    timings = {**item.timings, "queue_wait_s": time.perf_counter() - since}
     await _store_converted(
         item,
         Path(item.path),
@@ -371,12 +368,19 @@ async def _store_markdown(entry: _Waiting, work: _Converting) -> None:
 
 
 async def _convert_pdf(
-    item: Acquired, out: Path, place: Place, work: _Converting, on_start: Callable[[], None]
+    item: Acquired,
+    out: Path,
+    work: _Converting,
+    *,
+    on_start: Callable[[], None],
+    queued: Callable[[], None],
 ) -> Done:
     """Convert one PDF into `out`: pages, converter seconds, quality and structure (headings,
     pages the layout stage left as page text) of the whole document.
 
-    Documents longer than a chunk go in page ranges, the first in `place`, and are joined.
+    Its tickets wait in the waiting room by the paper's relevance (`queued` is called once they
+    are in). A document longer than a chunk goes in page ranges, all queued at once so that
+    free converters take them side by side; the parts are joined in order.
     """
     pages = item.pages or 0
     if pages > work.ctx.max_pages:
@@ -385,31 +389,39 @@ async def _convert_pdf(
         )
     chunk = work.ctx.pages_per_chunk
     if pages <= chunk:
-        done = await place.convert(
-            Job(pdf_path=item.path, out_path=str(out), pages=pages), on_start=on_start
-        )
+        ticket = _Ticket(Job(pdf_path=item.path, out_path=str(out), pages=pages), on_start)
+        work.waiting.put(ticket, item.relevance)
+        queued()
+        done = await ticket.done()
         return replace(done, pages=done.pages or pages)
-    parts: list[Path] = []
-    results: list[Done] = []
-    try:
-        for first in range(0, pages, chunk):
-            last = min(first + chunk, pages) - 1
-            part = work.store.temp_path(f".p{first}.md")
-            parts.append(part)
-            job = Job(
+    parts = [work.store.temp_path(f".p{first}.md") for first in range(0, pages, chunk)]
+    tickets = [
+        _Ticket(
+            Job(
                 pdf_path=item.path,
                 out_path=str(part),
-                pages=last - first + 1,
-                page_range=(first, last),
+                pages=min(first + chunk, pages) - first,
+                page_range=(first, min(first + chunk, pages) - 1),
             )
-            if first == 0:
-                done = await place.convert(job, on_start=on_start)
-            else:
-                done = await work.pool.convert(job)
-            results.append(done)
+        )
+        for part, first in zip(parts, range(0, pages, chunk), strict=True)
+    ]
+    tickets[0].on_start = on_start
+    for ticket in tickets:  # equal relevance: taken in arrival order, the first range first
+        work.waiting.put(ticket, item.relevance)
+    queued()
+    try:
+        results = [await ticket.done() for ticket in tickets]
         await anyio.to_thread.run_sync(_join, parts, out)
     finally:
-        await discard(*parts)
+        for ticket in tickets:
+            ticket.dropped = True  # those not taken yet stay unconverted
+        try:
+            for ticket in tickets:
+                if ticket.taken:  # its converter may still write its part (a cancelled run
+                    await ticket.finished.wait()  # stops waiting: its workers are killed)
+        finally:
+            await discard(*parts)
     reports = [done.quality for done in results if done.quality is not None]
     return Done(
         pages=pages,
@@ -436,4 +448,4 @@ async def _answer_from_store(item: Acquired, work: _Converting) -> None:
     work.results[str(item.index)] = stored.cached_outcome(
         item.index, doi=item.doi, title=item.title
     )
-    work.emit("cached", index=item.index, key=item.key)
+    work.emit(PaperStage.CACHED, index=item.index, key=item.key)

@@ -29,14 +29,13 @@ from ..channel import Acquired, SubmittedJob, fate_shared
 from ..context import Context, context_or_default
 from ..conversion.epub import CONVERTER_NAME
 from ..errors import SourceFailed
-from ..events import Emit, paper_events
+from ..events import Emit, PaperStage, paper_events
 from ..files import discard
+from ..http_policy import is_transient_status
 from ..models import SUPPORTED_FILE_FORMATS, Reason, Stage, failure
 from ..retrieve.client import RetrieveAcademic, ServiceError
 from ..state import State
 from ..store import ArtifactStore
-
-_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def _file_kind(head: bytes, content_type: str | None, file_format: str | None) -> str:
@@ -55,7 +54,7 @@ def _transient(exc: SourceFailed) -> bool:
     """Worth fetching a finished job's file again: the connection or the service hiccuped."""
     if exc.reason in (Reason.NETWORK_ERROR, Reason.TIMEOUT):
         return True
-    return exc.reason is Reason.HTTP_ERROR and exc.status in _TRANSIENT_STATUSES
+    return exc.reason is Reason.HTTP_ERROR and is_transient_status(exc.status)
 
 
 # Concurrent requests to the service within one polling round.
@@ -117,7 +116,6 @@ async def poll_retrieve(state: State, runtime: Runtime[Context]) -> dict[str, An
                     to_marker,
                     paper_events(),
                     failures,
-                    run_key,
                 )
                 await poller.run(inbox)
         await channel.wait_for_consumer()
@@ -132,7 +130,6 @@ class _Poller:
     to_marker: MemoryObjectSendStream[Acquired]
     emit: Emit
     failures: dict[str, dict]
-    owner: str  # the run: holder of its papers' conversion claims
     board: _Board = field(default_factory=_Board)
 
     async def run(self, inbox: MemoryObjectReceiveStream[SubmittedJob]) -> None:
@@ -204,7 +201,9 @@ class _Poller:
                 f"job still {status.status} after {self.ctx.retrieve_job_timeout_s:g} s",
             )
         else:
-            self.emit("retrieve_status", index=job.index, key=job.key, status=status.status)
+            self.emit(
+                PaperStage.RETRIEVE_STATUS, index=job.index, key=job.key, status=status.status
+            )
 
     async def _fetch(self, watch: _Watch, file_format: str | None) -> None:
         try:
@@ -250,7 +249,7 @@ class _Poller:
                 # job again next round and fetch again, until the job's deadline.
                 watch.last_error = exc.detail
                 self.emit(
-                    "retrieve_status",
+                    PaperStage.RETRIEVE_STATUS,
                     index=job.index,
                     key=job.key,
                     status="retrying",
@@ -307,7 +306,7 @@ class _Poller:
     ) -> None:
         """Send a fetched full text to marker: a stored PDF, or markdown made from an EPUB."""
         self.emit(
-            "downloaded",
+            PaperStage.DOWNLOADED,
             index=job.index,
             key=job.key,
             url=url,
@@ -328,7 +327,6 @@ class _Poller:
                     relevance=job.relevance,
                     doi=job.doi,
                     title=job.title,
-                    claimed=job.claimed,
                     format=format,
                     converter=converter,
                     attempts=job.attempts,
@@ -368,8 +366,10 @@ class _Poller:
             title=job.title,
             tried=tried,
         )
-        if job.claimed:  # nothing to convert: let other runs try this paper at once
-            await self.store.release(job.key, "convert", self.owner)
         self.emit(
-            "failed", index=job.index, key=job.key, reason=reason.value, error_code=error_code
+            PaperStage.FAILED,
+            index=job.index,
+            key=job.key,
+            reason=reason.value,
+            error_code=error_code,
         )

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ..context import Context, context_or_default
 from ..errors import InvalidInput
-from ..events import paper_events
+from ..events import PaperStage, paper_events
 from ..models import Paper, Reason, Stage, failure
 from ..state import State
 from ..store import ArtifactStore
@@ -60,14 +60,14 @@ async def prepare(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             if outcome is not None:
                 results[str(index)] = outcome
                 emit(
-                    outcome["status"] if not outcome["cached"] else "cached",
+                    PaperStage.CACHED if outcome["cached"] else PaperStage(outcome["status"]),
                     index=index,
                     key=outcome["key"],
                     reason=outcome.get("reason"),
                 )
             else:
                 work.append(index)
-                emit("queued", index=index, key=paper.key())
+                emit(PaperStage.QUEUED, index=index, key=paper.key())
     finally:
         await store.aclose()
     return {"run_key": uuid.uuid4().hex, "work": work, "results": results}

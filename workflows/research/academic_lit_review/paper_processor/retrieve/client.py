@@ -19,6 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from ..acquisition.download import Downloaded, DownloadLimits, download
+from ..http_policy import is_transient_status
 from ..models import Paper
 
 JobState = Literal["pending", "searching", "downloading", "completed", "failed"]
@@ -72,10 +73,9 @@ class RetrieveAcademic:
         except httpx.HTTPError as exc:
             raise ServiceError(f"{type(exc).__name__}: {exc}", transient=True) from exc
         if response.status_code >= 400:
-            transient = response.status_code in {408, 425, 429} or response.status_code >= 500
             raise ServiceError(
                 f"HTTP {response.status_code} from {method} {path}",
-                transient=transient,
+                transient=is_transient_status(response.status_code),
                 status_code=response.status_code,
             )
         return response

@@ -69,9 +69,6 @@ class ClaimIndex(ArtifactFiles):
             ("DELETE FROM claims WHERE key = ? AND kind = ? AND owner = ?", (key, kind, owner))
         )
 
-    async def release_all(self, owner: str) -> None:
-        await self._execute(("DELETE FROM claims WHERE owner = ?", (owner,)))
-
 
 class Lease:
     """One owner's claim on converting one paper. `take` it, then hold it in `async with`:
