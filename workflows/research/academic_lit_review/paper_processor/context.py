@@ -147,7 +147,9 @@ class Context(BaseSettings):
         description="Bearer credential for retrieve-academic; never logged or put in outcomes.",
     )
     retrieve_job_timeout_s: float = Field(
-        default=900.0, gt=0, description="Per-job deadline, transient polling errors included."
+        default=900.0,
+        gt=0,
+        description="Per-job deadline, transient service errors (submitting, polling) included.",
     )
     retrieve_poll_interval_s: float = Field(
         default=2.0, gt=0, description="Pause between polling rounds of pending jobs."

@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectSendStream
 from langgraph.runtime import Runtime
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from ..acquisition.politeness import PaperSlots
 from ..acquisition.sources import SourcePolicy, acquire_open_access, candidate_urls
@@ -254,11 +255,7 @@ async def _submit_to_service(
     problem = await run.gate.problem()
     if problem is None:
         try:
-            job_id = await run.service.submit(
-                paper,
-                timeout_seconds=run.ctx.retrieve_service_timeout_s,
-                preferred_formats=run.ctx.preferred_formats,
-            )
+            job_id = await _submit_riding_out_hiccups(run.service, paper, run.ctx)
         except ServiceError as exc:
             problem = f"retrieve-academic refused the job: {exc}"
     if problem is not None:
@@ -277,3 +274,23 @@ async def _submit_to_service(
         )
     )
     return True
+
+
+async def _submit_riding_out_hiccups(service: RetrieveAcademic, paper: Paper, ctx: Context) -> str:
+    """Submit the paper; its job id. The gate found the service healthy, so a transient refusal
+    (a 503 while it flaps, a 429, a dropped connection) is a hiccup: tried again with backoff
+    until the job's deadline, as polling does. Raises the last ServiceError."""
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(ctx.retrieve_job_timeout_s),
+        wait=wait_random_exponential(multiplier=ctx.backoff_base_s, max=ctx.backoff_max_s),
+        retry=retry_if_exception(lambda exc: isinstance(exc, ServiceError) and exc.transient),
+        sleep=anyio.sleep,
+        reraise=True,
+    ):
+        with attempt:
+            return await service.submit(
+                paper,
+                timeout_seconds=ctx.retrieve_service_timeout_s,
+                preferred_formats=ctx.preferred_formats,
+            )
+    raise AssertionError("unreachable: tenacity returns or raises")

@@ -4,7 +4,8 @@ Job state is a pure function of time since submission, so no background
 tasks run and tests can reason about timing.
 
 Fault modes (for the fault matrix): `flap(period_s)` makes the whole service go down and
-up every `period_s`; `throttle(...)` answers 429 on chosen endpoints; `stall(doi)` leaves
+up every `period_s`; `throttle(...)` answers 429 on chosen endpoints; `hiccup(endpoint, n)`
+answers its next n requests 503; `stall(doi)` leaves
 that DOI's jobs pending forever; `hold(doi, ..., serve=behaviour)` serves the finished file
 through any open-web `Behaviour` (stall, truncate, gzip bomb...). A service that is down
 altogether is a URL where nothing listens (`testing.faults.refused_url`).
@@ -91,10 +92,11 @@ class RetrieveService:
         self._lock = threading.Lock()
         # Fault modes (see the module docstring).
         self.flap_period_s: float | None = None
-        self.flap_started = 0.0
+        self.flap_started: float | None = None
         self.flap_starts_up = True
         self.throttled: frozenset[str] = frozenset()
         self.throttle_retry_after: str | None = None
+        self.hiccups: Counter[str] = Counter()  # endpoint -> requests still to refuse with 503
         self.refused: Counter[str] = Counter()  # endpoint -> requests refused by a fault mode
         self.app = Starlette(
             routes=[
@@ -145,9 +147,13 @@ class RetrieveService:
             self._pending.add(_key(doi))
 
     def flap(self, period_s: float | None, *, start_up: bool = True) -> None:
-        """Go down (every endpoint 503) and up again every `period_s`; None stops flapping."""
+        """Go down (every endpoint 503) and up again every `period_s`; None stops flapping.
+
+        The first phase (up, or down) starts with the next request, not now: what a client
+        meets first does not depend on how long it took to get here.
+        """
         self.flap_period_s = period_s
-        self.flap_started = time.monotonic()
+        self.flap_started = None
         self.flap_starts_up = start_up
 
     def throttle(
@@ -159,15 +165,27 @@ class RetrieveService:
         self.throttled = frozenset(endpoints)
         self.throttle_retry_after = retry_after
 
+    def hiccup(self, endpoint: str, requests: int) -> None:
+        """Answer the next `requests` requests to `endpoint` (health, retrieve, job, file) 503."""
+        with self._lock:
+            self.hiccups[endpoint] = requests
+
     def is_up(self, now: float | None = None) -> bool:
         if self.flap_period_s is None:
             return True
-        phase = int(((now or time.monotonic()) - self.flap_started) / self.flap_period_s)
+        now = now or time.monotonic()
+        if self.flap_started is None:
+            self.flap_started = now
+        phase = int((now - self.flap_started) / self.flap_period_s)
         return (phase % 2 == 0) == self.flap_starts_up
 
     def _fault(self, endpoint: str) -> Response | None:
         """The answer a fault mode gives instead of the real one, if any."""
-        if not self.is_up():
+        with self._lock:
+            hiccup = self.hiccups[endpoint] > 0
+            if hiccup:
+                self.hiccups[endpoint] -= 1
+        if hiccup or not self.is_up():
             with self._lock:
                 self.refused[endpoint] += 1
             return JSONResponse(
