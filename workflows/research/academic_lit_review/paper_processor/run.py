@@ -74,7 +74,7 @@ async def run_papers(
     failure is its outcome.
     """
     listener = listener or RunListener()
-    out_dir = await anyio.Path(out_dir).resolve()
+    out_dir = Path(await anyio.Path(out_dir).resolve())
     await anyio.Path(out_dir).mkdir(parents=True, exist_ok=True)
     workspace = await anyio.Path(context.workspace).expanduser()
     await workspace.mkdir(parents=True, exist_ok=True)
