@@ -224,8 +224,8 @@ async def _submit_to_service(
     attempts: list[Attempt],
     run: _Run,
     identity: dict[str, Any],
-) -> bool:
-    """Hand the paper to retrieve-academic; False when its failure is recorded instead."""
+) -> None:
+    """Hand the paper to retrieve-academic, or record its failure."""
 
     def fail(reason: Reason, message: str, stage: Stage = Stage.ACQUIRE) -> None:
         run.failures[str(index)] = failure(
@@ -251,7 +251,7 @@ async def _submit_to_service(
                 attempts[0].reason or Reason.NO_OPEN_ACCESS,
                 f"no open-access source worked ({summary}); retrieve-academic is not configured",
             )
-        return False
+        return
     problem = await run.gate.problem()
     if problem is None:
         try:
@@ -263,7 +263,7 @@ async def _submit_to_service(
             "no open-access URL" if not candidate_urls(paper) else "no open-access source worked"
         )
         fail(Reason.SERVICE_UNAVAILABLE, f"{tried}; {problem}", stage=Stage.RETRIEVE)
-        return False
+        return
     await run.store.record_job(key, run.service.base_url, job_id)
     run.emit(PaperStage.RETRIEVE_SUBMITTED, index=index, key=key, job_id=job_id)
     await run.to_poll.send(
@@ -273,7 +273,6 @@ async def _submit_to_service(
             attempts=tuple(a.model_dump(mode="json") for a in attempts),
         )
     )
-    return True
 
 
 async def _submit_riding_out_hiccups(service: RetrieveAcademic, paper: Paper, ctx: Context) -> str:
