@@ -1,8 +1,11 @@
 """marker: convert papers to markdown while acquire and poll_retrieve are still producing them.
 
-Arrivals are drained into a relevance-ordered waiting room at once, so producers never wait on
-conversion. Whenever the pool has a converter place (a free converter, or one about to finish its
-document), the most relevant waiting paper takes it. Full text that arrives as markdown already
+Each arriving paper gets one task at once, so producers never wait on conversion. That task owns
+the paper to the end: it takes the paper's conversion lease (waiting while another run sharing the
+workspace converts it), queues tickets in a relevance-ordered waiting room (the document, or each
+page range of a long one), awaits their results, and records the outcome; the lease goes when the
+task ends. Converter slots hold a place in the pool (a free converter, or one about to finish its
+document) and take the most relevant waiting ticket. Full text that arrives as markdown already
 (HTML articles, EPUBs converted from their XHTML) takes no place: it is stored on arrival.
 """
 
