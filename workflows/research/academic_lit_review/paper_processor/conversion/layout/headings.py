@@ -8,6 +8,7 @@ headings take the level of numbered headings set in the same style, else a level
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,11 @@ KNOWN = re.compile(
 # Run-in headings that open a section of the paper's own rather than a paragraph of a section
 # ("Abstract. We study ...", "Acknowledgments. We thank ..."); "Results." is a paragraph's.
 TOP_RUN_IN = re.compile(r"^(abstract|acknowledge?ments?)\b", re.I)
+_FRAME = re.compile(
+    r"^(abstract|acknowledge?ments?|references|bibliography|literature cited|works cited|"
+    r"appendix(?:\s+[a-z0-9]+)?)\W*$",
+    re.I,
+)
 REFERENCES = re.compile(
     r"^(?:[\dIVX]+\.?\s+)?(references|bibliography|literature cited|works cited)\b", re.I
 )
@@ -40,6 +46,7 @@ _CAPTION = re.compile(r"^(fig(ure)?|tab(le)?|algorithm|listing)\.?\s*[0-9IVX]+",
 # Extractor makes a", "E. Agichtein. 2006. Confidence"), where a heading ends.
 _INNER_SENTENCE = re.compile(r"\w[\w)]*[.:]\s+(?:\S+\s+)+\S")
 _MAX_WORDS = 14
+_SCALED = 0.55  # box height to type size below which text was drawn scaled down
 _SIZE_ALONE = 1.2  # how much larger than the body a heading in regular type is set
 
 
@@ -93,7 +100,7 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False  # a sentence's tail, or a bracketed label or citation key ("[Smi02] A.")
     if re.search(r"[a-z]-$", text):
         return False  # a word broken across lines: running text, not a title
-    if reads_as_table_row(_after_number(text)):
+    if reads_as_table_row(_after_number(text)) or in_scaled_figure(line):
         return False
     numbered = numbering(text) or (
         # A bold section number before a name in a font of its own, a code name in lowercase
@@ -114,22 +121,20 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         # A numbered line standing alone, in a font of its own or ending without a sentence
         # stop: section headings set in body type ("2. Structural measures").
         distinct = line.font != style.body_font or not text.endswith(".")
-    if not distinct and gap_before and line.font != style.body_font and _known_alone(text):
-        # "Acknowledgements" alone in a font of its own: some PDFs name no bold font and report
-        # no weight, so the font being another is all that sets the heading apart.
-        distinct = True
-    if not distinct:
+    # "Acknowledgements" alone in a font of its own: some PDFs name no bold font and report no
+    # weight, so the font being another is all that sets the heading apart.
+    named_apart = gap_before and line.font != style.body_font and _known_alone(text)
+    if not (distinct or named_apart):
         return False
-    if not (numbered or line.bold or caps or line.small_caps or italic_head) and not style.larger(
-        line, _SIZE_ALONE
-    ):
+    set_apart = numbered or line.bold or caps or line.small_caps or italic_head or named_apart
+    if not set_apart and not style.larger(line, _SIZE_ALONE):
         # Set apart by size alone, the step must be clear: a line a point up from the body is
         # a line measured taller (parentheses, a formula), not a heading.
         return False
-    whole_line_set_apart = (line.bold and not line.bold_prefix_chars) or larger or caps
-    if not (whole_line_set_apart or line.small_caps) and _INNER_SENTENCE.search(
-        _after_number(text)
-    ):
+    whole_line_set_apart = (
+        (line.bold and not line.bold_prefix_chars) or larger or caps or line.small_caps
+    ) or italic_head
+    if not whole_line_set_apart and _INNER_SENTENCE.search(_after_number(text)):
         # Only a label in front is set apart and a sentence follows: a run-in heading (cut
         # off by the caller), a list item or a reference entry that opens with a number.
         return False
@@ -140,8 +145,16 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
             return False
     if text.endswith(".") and not numbered and len(words) > 4:
         return False  # a bold sentence
+    if text.endswith(":") and not numbered:
+        return False  # a label that introduces what follows ("Correspondence:", "Query:")
     # Body-size headings need room above them or a number; larger ones stand out anyway.
     return bool(numbered or larger or gap_before or KNOWN.match(text))
+
+
+def in_scaled_figure(line: TextLine) -> bool:
+    """Text drawn at a fraction of its nominal size: labels of a figure scaled into the page
+    (15.8pt type in boxes 6pt tall). A line of running text is about as tall as its size."""
+    return line.height < _SCALED * line.size
 
 
 _FUNCTION_WORDS = frozenset("a an and as at by for from in into of on or the to vs with".split())
@@ -235,7 +248,7 @@ _ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "]) ?([A-Za-
 
 
 def compose_accents(line: TextLine) -> None:
-    """Put spacing accents on the letter after them in a heading line's spans, in place."""
+    """Join spacing accents to the letter after them in a heading line's spans, in place."""
     spans = line.output.spans
     for span, following in zip(spans, [*spans[1:], None], strict=True):
         if following is not None and span.text[-1:] in _SPACING_ACCENTS:
@@ -246,10 +259,8 @@ def compose_accents(line: TextLine) -> None:
 
 
 def _composed(m: re.Match[str]) -> str:
-    # The letter and a combining mark (decomposed, as PDF outlines write it): it renders as
-    # the accented letter, and the base letter stays findable by a plain-letter search.
     letter = "i" if m[2] == "ı" else m[2]
-    return letter + _SPACING_ACCENTS[m[1]]
+    return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
 
 
 def style_key(line: TextLine) -> tuple[float, bool, bool]:
@@ -308,6 +319,10 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
             levels.append(1)
         elif n := _number_of(line):
             levels.append(_numbered_level(n, schemes))
+        elif _FRAME.match(line.text) and numbered_by_size:
+            # The paper's frame (Abstract, Acknowledgements, References, Appendix) sits at the
+            # level of its numbered sections, whatever type it is set in.
+            levels.append(min(lvl for _, lvl in numbered_by_size))
         elif style_key(line) in numbered_levels:
             levels.append(numbered_levels[style_key(line)].most_common(1)[0][0])
         elif KNOWN.match(line.text) and numbered_by_size:

@@ -14,21 +14,23 @@ _CONTENTS = re.compile(r"^(table of )?contents$", re.I)
 
 
 def demote_contents_entries(blocks: list[Block]) -> None:
-    """Headings after a "Contents" heading on its page whose titles head sections on later
-    pages are the table of contents' entries: text, not sections."""
+    """Headings after a "Contents" heading on its page whose titles head sections further on
+    are the table of contents' entries: text, not sections."""
     for at, block in enumerate(blocks):
         if block.kind != HEADING or not _CONTENTS.match(_words(block.text)):
             continue
         page = _page(block)
-        entries = [b for b in blocks[at + 1 :] if _page(b) == page and b.kind == HEADING]
-        sections = {
-            _words(b.text) for b in blocks[at + 1 :] if _page(b) > page and b.kind == HEADING
-        }
-        for entry in entries:
+        for k in range(at + 1, len(blocks)):
+            entry = blocks[k]
+            if _page(entry) != page:
+                break
+            if entry.kind != HEADING:
+                continue
             text = _words(entry.text)
+            later = {_words(b.text) for b in blocks[k + 1 :] if b.kind == HEADING}
             # An entry may list several short sections on one line ("Acknowledgments Appendix
-            # References"): each is a section further on.
-            if text in sections or any(len(s) >= 4 and s in text for s in sections):
+            # References"): each heads a section further on.
+            if text in later or any(len(t) >= 4 and t in text for t in later):
                 entry.kind = TEXT
 
 

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from .headings import reads_as_table_row
+from .headings import in_scaled_figure, reads_as_table_row
 from .lines import DocumentStyle, TextLine
 
 TITLE = "title"
@@ -42,6 +42,7 @@ def mark_title(lines: list[TextLine], style: DocumentStyle, page_height: float) 
             and ln.size >= floor
             and not _NOT_TITLE.search(ln.text)
             and not reads_as_table_row(ln.text)
+            and not in_scaled_figure(ln)
             and _running_lines_above(lines, ln, style) < _MAX_RUNNING_ABOVE
         ),
         key=lambda ln: ln.y0,
