@@ -378,6 +378,7 @@ NOT_SECTION_TITLES = [
     "[Smith, 2000] J. Smith and K. Lee.",
     "E. Agichtein. 2006. Confidence",
     "The dataset was made to study",
+    "Setting Value",
 ]
 
 
@@ -385,7 +386,7 @@ def write_banners_and_tables_paper(path: str | Path) -> Path:
     """One column of 10pt Helvetica under a journal banner ("Research Article" in the title's
     size, the journal's name sideways in the margin), a two-line title, a link to a section,
     a heading in body-size italics followed at once by its paragraph, a numbered list with bold
-    labels, a table whose bold head is one line, references, and a last page set in 14pt."""
+    labels, two tables whose bold head is one line, references, and a last page set in 14pt."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -432,6 +433,14 @@ def write_banners_and_tables_paper(path: str | Path) -> Path:
     put([("B", _BODY_PT, NOT_SECTION_TITLES[0])], gap=5)
     for row in ("Pages 0.61 0.55 0.58 0.52", "Lines 0.93 0.91 0.90 0.88"):
         put([("", _BODY_PT, row)])
+    # A table whose bold head is one line over rows of cells set apart.
+    put([("B", _BODY_PT, NOT_SECTION_TITLES[6])], gap=5)
+    for name, value in (("Learning rate", "0.1"), ("Batch size", "32"), ("Epochs", "12")):
+        put([("", _BODY_PT, name)])
+        y -= _LINE_H
+        pdf.set_xy(_MARGIN + 50, y)
+        pdf.cell(20, _LINE_H, value)
+        y += _LINE_H
     pdf.set_link(methods, y=y + 6)
     put([("B", 12, "2 Methods")], gap=6)
     paragraph(3)

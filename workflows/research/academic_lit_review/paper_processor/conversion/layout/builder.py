@@ -47,7 +47,7 @@ from .lines import (
     sizes_are_usable,
     text_line,
 )
-from .review import demote_contents_entries
+from .review import review_headings
 from .spacing import recover_spaces
 from .splitting import split_at_gaps
 from .title import mark_title, merge_title_blocks
@@ -105,9 +105,8 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         if pages and pages[0].page_id in laid:
             merge_title_blocks(laid[pages[0].page_id])
             _demote_front_matter(laid[pages[0].page_id])
-        every_block = [b for page in pages for b in laid.get(page.page_id, [])]
-        demote_contents_entries(every_block)
-        _set_levels(every_block)
+        review_headings([laid.get(page.page_id, []) for page in pages], style)
+        _set_levels([b for page in pages for b in laid.get(page.page_id, [])])
         _join_across_breaks([laid.get(page.page_id, []) for page in pages])
         for page in pages:
             blocks = laid.get(page.page_id)
