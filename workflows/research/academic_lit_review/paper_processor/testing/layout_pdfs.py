@@ -288,7 +288,7 @@ STYLED_HEADINGS: list[tuple[str, int]] = [
     ("Heading Styles Without Bold Type", 1),
     ("1 Introduction", 2),
     ("1.1. readData", 3),
-    ("1.2. k-means clustering.", 4),
+    ("1.2. k-means clustering.", 3),  # run in, at its number's level
     ("Data preprocessing", 3),
     ("Acknowledgements", 2),
     ("References", 2),

@@ -33,11 +33,11 @@ from .columns import reading_order
 from .furniture import FOOTER, HEADER, LINE_NUMBER, mark_furniture
 from .headings import (
     KNOWN,
-    TOP_RUN_IN,
     assign_levels,
     compose_accents,
     in_page_type,
     numbering,
+    run_in_level,
 )
 from .lines import (
     DocumentStyle,
@@ -207,13 +207,13 @@ def _set_levels(blocks: list[Block]) -> None:
         block.level = level
     for line in (ln for b in blocks if b.kind == HEADING for ln in b.lines):
         compose_accents(line)
-    # A run-in heading sits one level below the section it opens a paragraph of.
+    # A run-in heading takes its number's level, else one below the section it opens.
     current = 1
     for block in blocks:
         if block.kind != HEADING:
             continue
         if block.run_in:
-            block.level = 2 if TOP_RUN_IN.match(block.text) else min(current + 1, 6)
+            block.level = run_in_level(block.text, current)
         else:
             current = block.level or 2
 

@@ -360,6 +360,17 @@ def _top_section_style(headings: list[tuple[TextLine, bool]]) -> tuple | None:
     return key if n >= 2 else None
 
 
+def run_in_level(text: str, section_level: int) -> int:
+    """The level of a run-in heading: its number's ("4.2. Runtime ..." is a level-3 section
+    however it is set), the paper's frame at the top ("Abstract. We ..."), else one below the
+    section it opens a paragraph of."""
+    if m := _DECIMAL.match(text):  # whatever follows the number ("1.2. *k*-means")
+        return min(m["num"].count(".") + 2, 6)
+    if TOP_RUN_IN.match(text):
+        return 2
+    return min(section_level + 1, 6)
+
+
 def _number_of(heading: TextLine) -> Numbering | None:
     return numbering(heading.text, any_case=True)
 

@@ -16,7 +16,7 @@ from .lines import DocumentStyle, TextLine
 _CONTENTS = re.compile(r"^(table of )?contents$", re.I)
 _ROWS_LOOKED_AT = 3  # rows right under a heading that tell a table from a paragraph
 _CELL_ROWS = 2  # of those, rows of cells side by side that make the heading a table's head
-_CELL_SHARE = 0.4  # a cell takes less of its column's width than this
+_CELL_WORDS = 3  # a table cell holds a few words at most
 
 
 def review_headings(pages: list[list[Block]], style: DocumentStyle) -> None:
@@ -44,7 +44,7 @@ def demote_table_heads(blocks: list[Block], style: DocumentStyle) -> None:
         column = runs.get(block.run, block.lines)
         left, right = min(ln.x0 for ln in column), max(ln.x1 for ln in column)
         rows = _rows_below(block.lines[-1], blocks, left, right, style)
-        cell_rows = sum(_cells_apart(row, right - left, style) for row in rows[:_ROWS_LOOKED_AT])
+        cell_rows = sum(_cells_apart(row, style) for row in rows[:_ROWS_LOOKED_AT])
         if cell_rows >= _CELL_ROWS:
             block.kind = TEXT
 
@@ -76,11 +76,11 @@ def _rows_below(
     return rows
 
 
-def _cells_apart(row: list[TextLine], width: float, style: DocumentStyle) -> bool:
-    """Two or more short pieces of text side by side, a space of the body size or more apart
-    (the lines of two columns under a full-width heading are no cells: each is half wide)."""
+def _cells_apart(row: list[TextLine], style: DocumentStyle) -> bool:
+    """Pieces of text side by side, a space of the body size or more apart, most of a few
+    words (the lines of two columns under a full-width heading are no cells: each is long)."""
     cells = sorted(row, key=lambda ln: ln.x0)
-    if len(cells) < 2 or any(cell.width > _CELL_SHARE * width for cell in cells):
+    if len(cells) < 2 or sum(len(c.words) <= _CELL_WORDS for c in cells) * 2 < len(cells):
         return False
     return any(b.x0 - a.x1 > style.body_size for a, b in zip(cells, cells[1:], strict=False))
 
