@@ -48,6 +48,7 @@ _INNER_SENTENCE = re.compile(r"\w[\w)]*[.:]\s+(?:\S+\s+)+\S")
 _MAX_WORDS = 14
 _SCALED = 0.55  # box height to type size below which text was drawn scaled down
 _SIZE_ALONE = 1.2  # how much larger than the body a heading in regular type is set
+_CLEARLY_LARGER = 1.15  # a heading style this much larger than another is set a level up
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False
     if text[0].islower() or text[0] == "[":
         return False  # a sentence's tail, or a bracketed label or citation key ("[Smi02] A.")
-    if re.search(r"[a-z]-$", text):
-        return False  # a word broken across lines: running text, not a title
+    if re.search(r"[a-z]-$", text) and not (line.bold and not line.bold_prefix_chars):
+        return False  # a word broken across lines: running text (a bold title may break so)
     if reads_as_table_row(_after_number(text)) or in_scaled_figure(line):
         return False
     numbered = numbering(text) or (
@@ -263,8 +264,12 @@ def _composed(m: re.Match[str]) -> str:
     return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
 
 
-def style_key(line: TextLine) -> tuple[float, bool, bool]:
-    return (round(line.size * 2) / 2, line.bold, is_caps(line.text))
+StyleKey = tuple[float, bool, bool, str]  # size, bold, capitals, font
+
+
+def style_key(line: TextLine) -> StyleKey:
+    # The font without its subset tag ("ABCDEF+Lato-Bold"): one typeface, one style.
+    return (round(line.size * 2) / 2, line.bold, is_caps(line.text), line.font.split("+")[-1])
 
 
 def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
@@ -334,21 +339,26 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
     return levels
 
 
-def _prominence(key: tuple[float, bool, bool]) -> tuple[float, bool, bool]:
+def _prominence(key: StyleKey) -> tuple[float, bool, bool, str]:
     """Sort key of a heading style, most prominent first: larger, then capitals, then bold."""
-    return (-key[0], not key[2], not key[1])
+    return (-key[0], not key[2], not key[1], key[3])
 
 
-def _as_prominent(key: tuple[float, bool, bool], top: tuple[float, bool, bool]) -> bool:
-    """A style set clearly larger than `top`, or about as large and as emphatic (capitals,
-    bold). Sizes within 8% are the same type measured differently (capitals have no
-    descenders)."""
-    if key[0] > top[0] * 1.08:
+def _as_prominent(key: StyleKey, top: StyleKey) -> bool:
+    """A style set clearly larger than `top`, or about as large, in the same typeface and as
+    emphatic (capitals, bold). Sizes closer than `_CLEARLY_LARGER` (half-point keys) are the
+    same type measured differently (capitals have no descenders); a typeface of its own at
+    that size marks another level (sections in Helvetica Bold, subsections in Minion Bold)."""
+    if key[0] > top[0] * _CLEARLY_LARGER:
         return True
-    return key[0] >= top[0] / 1.08 and (key[2], key[1]) >= (top[2], top[1])
+    return (
+        key[0] >= top[0] / _CLEARLY_LARGER
+        and key[3] == top[3]
+        and (key[2], key[1]) >= (top[2], top[1])
+    )
 
 
-def _top_section_style(headings: list[tuple[TextLine, bool]]) -> tuple | None:
+def _top_section_style(headings: list[tuple[TextLine, bool]]) -> StyleKey | None:
     """The style most of the document's named top sections are set in, where two or more
     are ("INTRODUCTION", "DISCUSSION", "REFERENCES" in bold capitals)."""
     counts = Counter(
