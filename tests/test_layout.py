@@ -15,11 +15,15 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs import (
+    BANNER_HEADINGS,
+    BANNERS,
     FOOTNOTE,
     NOT_HEADINGS,
+    NOT_SECTION_TITLES,
     RUNNING_HEADER,
     STYLED_HEADINGS,
     UNSPACED_TEXT,
+    write_banners_and_tables_paper,
     write_heading_styles_paper,
     write_two_column_paper,
     write_unspaced_paper,
@@ -106,6 +110,27 @@ def test_headings_set_apart_without_bold_type(converter, tmp_path):
     assert [(h["text"], h["level"]) for h in structure["headings"]] == STYLED_HEADINGS
     for text in NOT_HEADINGS:
         assert text in _flat(markdown)
+
+
+def test_only_section_titles_become_headings(converter, tmp_path):
+    pdf = write_banners_and_tables_paper(tmp_path / "banners.pdf")
+
+    markdown, structure = _convert(converter, pdf, tmp_path)
+
+    # The title is the one level-1 heading, whole, under a banner in its own size and beside
+    # one set sideways; a table's head, labelled list items, reference entries and the running
+    # text of a page set in 14pt are no headings; levels follow the numbers.
+    assert [(h["text"], h["level"]) for h in structure["headings"]] == BANNER_HEADINGS
+    heading_lines = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert [_flat(line) for line in heading_lines] == [t for t, _ in BANNER_HEADINGS]
+    assert [line for line in heading_lines if line.startswith("# ")] == [heading_lines[0]]
+    flat = _flat(markdown)
+    for text in [*BANNERS, *NOT_SECTION_TITLES]:
+        assert text in flat
+    # The link into section 2 still lands: marker hangs its target on the nearest block, a
+    # heading here; the target now stands in front of the heading instead of in its text.
+    assert "<span" not in "".join(heading_lines)
+    assert re.search(r'<span id="page-0-\d+"></span>\s*#', markdown)
 
 
 def test_words_run_together_get_their_spaces_back(tmp_path):

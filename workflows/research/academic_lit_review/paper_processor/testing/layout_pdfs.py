@@ -288,7 +288,7 @@ STYLED_HEADINGS: list[tuple[str, int]] = [
     ("Heading Styles Without Bold Type", 1),
     ("1 Introduction", 2),
     ("1.1. readData", 3),
-    ("1.2. k-means clustering.", 4),
+    ("1.2. k-means clustering.", 3),  # run in, at its number's level
     ("Data preprocessing", 3),
     ("Acknowledgements", 2),
     ("References", 2),
@@ -351,5 +351,113 @@ def write_heading_styles_paper(path: str | Path) -> Path:
     paragraph(6)
     put([("Times", "", _BODY_PT, "References")], gap=5)
     put([("Helvetica", "", _BODY_PT, "Example, A., 2001. A study of layouts. Journal 1, 1-9.")], 3)
+    pdf.output(str(path))
+    return Path(path)
+
+
+# (heading text, level) of `write_banners_and_tables_paper`, in reading order. TeX sets accents
+# as glyphs of their own ("Schr¨odinger"); the heading carries the accented letter.
+BANNER_TITLE = "Headings Among Banners, Tables and Lists in One Column"
+BANNER_HEADINGS: list[tuple[str, int]] = [
+    (BANNER_TITLE, 1),
+    ("Abstract", 2),
+    ("1 Introduction", 2),
+    ("2 Methods", 2),
+    ("2.1 Data Sources", 3),
+    ("3 Schrödinger Equations", 2),
+    ("References", 2),
+    ("MOTIVATION", 2),
+]
+BANNERS = ["Research Article", "Journal of Examples"]
+# Set apart like headings, and none: a table's head, list items and reference entries that open
+# with a bold label, a number or an initial, and running text on a page set in larger type.
+NOT_SECTION_TITLES = [
+    "Split Recall Precision Recall Precision",
+    "1. Learner:",
+    "2. Extractor:",
+    "[Smith, 2000] J. Smith and K. Lee.",
+    "E. Agichtein. 2006. Confidence",
+    "The dataset was made to study",
+    "Setting Value",
+]
+
+
+def write_banners_and_tables_paper(path: str | Path) -> Path:
+    """One column of 10pt Helvetica under a journal banner ("Research Article" in the title's
+    size, the journal's name sideways in the margin), a two-line title, a link to a section,
+    a heading in body-size italics followed at once by its paragraph, a numbered list with bold
+    labels, two tables whose bold head is one line, references, and a last page set in 14pt."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    width = _PAGE_W - 2 * _MARGIN
+    y = 24.0
+
+    def put(parts: list[tuple[str, int, str]], gap: float = 0.0, link: int | None = None) -> None:
+        nonlocal y
+        y += gap
+        x = _MARGIN
+        for style, size, text in parts:
+            pdf.set_font("Helvetica", style=style, size=size)
+            pdf.set_xy(x, y)
+            pdf.cell(pdf.get_string_width(text) + 0.1, _LINE_H * size / _BODY_PT, text, link=link)
+            x += pdf.get_string_width(text) + 0.1
+        y += _LINE_H * max(size for _, size, _ in parts) / _BODY_PT
+
+    def paragraph(seed: int, size: int = _BODY_PT) -> None:
+        words = _paragraph(seed, 3).split()
+        while words:
+            pdf.set_font("Helvetica", size=size)
+            line: list[str] = []
+            while words and pdf.get_string_width(" ".join([*line, words[0]])) < width - 1:
+                line.append(words.pop(0))
+            put([("", size, " ".join(line))])
+
+    with pdf.rotation(90, x=10, y=220):
+        pdf.set_font("Helvetica", style="B", size=22)
+        pdf.text(10, 220, f"{BANNERS[1]} www.example.org")
+    put([("I", 16, BANNERS[0])])
+    put([("B", 16, "Headings Among Banners, Tables and Lists")], gap=2)
+    put([("B", 16, "in One Column")])
+    put([("", 11, "Ada Example and Alan Sample")], gap=3)
+    put([("B", 12, "Abstract")], gap=6)
+    paragraph(1)
+    put([("B", 12, "1 Introduction")], gap=6)
+    paragraph(2)
+    methods = pdf.add_link()
+    put([("", _BODY_PT, "The data are described in Section 2, below.")], link=methods)
+    put(
+        [("B", _BODY_PT, "1. Learner:"), ("", _BODY_PT, " The learner reads a few pages first.")], 3
+    )
+    put([("B", _BODY_PT, "2. Extractor:"), ("", _BODY_PT, " The extractor makes one pass.")], 3)
+    put([("B", _BODY_PT, NOT_SECTION_TITLES[0])], gap=5)
+    for row in ("Pages 0.61 0.55 0.58 0.52", "Lines 0.93 0.91 0.90 0.88"):
+        put([("", _BODY_PT, row)])
+    # A table whose bold head is one line over rows of cells set apart.
+    put([("B", _BODY_PT, NOT_SECTION_TITLES[6])], gap=5)
+    for name, value in (("Learning rate", "0.1"), ("Batch size", "32"), ("Epochs", "12")):
+        put([("", _BODY_PT, name)])
+        y -= _LINE_H
+        pdf.set_xy(_MARGIN + 50, y)
+        pdf.cell(20, _LINE_H, value)
+        y += _LINE_H
+    pdf.set_link(methods, y=y + 6)
+    put([("B", 12, "2 Methods")], gap=6)
+    paragraph(3)
+    # IEEE-style: a numbered heading in body-size italics, its paragraph right under it.
+    put([("I", _BODY_PT, "2.1 Data Sources")], gap=4)
+    paragraph(4)
+    put([("B", 12, "3 Schr\u00a8odinger Equations")], gap=6)
+    paragraph(5)
+    put([("B", 12, "References")], gap=6)
+    put([("", 9, "[Smith, 2000] J. Smith and K. Lee. Reading pages. Journal of Pages, 2000.")], 3)
+    put([("", 9, "E. Agichtein. 2006. Confidence estimation. In Proceedings of Pages, 2006.")], 3)
+    # A datasheet appended in 14pt: its running text is larger than the paper's body.
+    pdf.add_page()
+    y = 24.0
+    put([("B", 16, "MOTIVATION")])
+    for seed in (6, 7):
+        put([("", 14, NOT_SECTION_TITLES[5] + " how layouts are read.")], gap=5)
+        paragraph(seed, size=14)
     pdf.output(str(path))
     return Path(path)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .columns import Run
-from .headings import REFERENCES, is_caps, looks_like_heading
+from .headings import REFERENCES, continues_heading, looks_like_heading
 from .lines import DocumentStyle, TextLine
 from .runin import split_run_in
 from .title import TITLE
@@ -93,7 +93,7 @@ def segment(run: Run, ctx: Context) -> list[Block]:
             while (
                 i < len(lines)
                 and len(heading.lines) < 3
-                and _continues_heading(heading.lines[-1], lines[i], ctx.style)
+                and continues_heading(heading.lines[-1], lines[i], ctx.style)
             ):
                 heading.lines.append(lines[i])
                 i += 1
@@ -171,23 +171,13 @@ def _beside_another(lines: list[TextLine], i: int) -> bool:
         other = lines[j]
         if j == i or other.height > 3 * max(line.height, 1.0):
             continue  # a tall neighbour is rotated margin text or a figure, no table row
+        if len(other.text) >= 3 and other.height > 2 * other.width:
+            continue  # a word set sideways (a rotated table beside the column): no cell here
         overlap = min(line.y1, other.y1) - max(line.y0, other.y0)
         apart = other.x0 >= line.x1 + 2 or other.x1 <= line.x0 - 2
         if apart and overlap > 0.5 * min(line.height, other.height):
             return True
     return False
-
-
-def _continues_heading(last: TextLine, line: TextLine, style: DocumentStyle) -> bool:
-    return (
-        abs(line.size - last.size) < 0.08 * style.body_size
-        and line.bold == last.bold
-        and is_caps(line.text) == is_caps(last.text)
-        and _gap(last, line, style) <= 1.5
-        and len(line.text.split()) <= 10
-        and not _CAPTION_START.match(line.text)
-        and not re.match(r"^\d", line.text)
-    )
 
 
 def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx: Context) -> bool:

@@ -31,7 +31,14 @@ from .blocks import (
 )
 from .columns import reading_order
 from .furniture import FOOTER, HEADER, LINE_NUMBER, mark_furniture
-from .headings import KNOWN, assign_levels, numbering
+from .headings import (
+    KNOWN,
+    assign_levels,
+    compose_accents,
+    in_page_type,
+    numbering,
+    run_in_level,
+)
 from .lines import (
     DocumentStyle,
     TextLine,
@@ -40,9 +47,10 @@ from .lines import (
     sizes_are_usable,
     text_line,
 )
+from .review import review_headings
 from .spacing import recover_spaces
 from .splitting import split_at_gaps
-from .title import mark_title
+from .title import mark_title, merge_title_blocks
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +98,14 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         ctx = Context(style)
         for page in pages:
             try:
-                laid[page.page_id] = _layout_page(lines_by_page[page.page_id], ctx, page)
+                with in_page_type(ctx, lines_by_page[page.page_id]):
+                    laid[page.page_id] = _layout_page(lines_by_page[page.page_id], ctx, page)
             except Exception as exc:
                 report.fallbacks.append(PageFallback(page.page_id, _reason(exc)))
         if pages and pages[0].page_id in laid:
+            merge_title_blocks(laid[pages[0].page_id])
             _demote_front_matter(laid[pages[0].page_id])
+        review_headings([laid.get(page.page_id, []) for page in pages], style)
         _set_levels([b for page in pages for b in laid.get(page.page_id, [])])
         _join_across_breaks([laid.get(page.page_id, []) for page in pages])
         for page in pages:
@@ -194,13 +205,15 @@ def _set_levels(blocks: list[Block]) -> None:
     levels = assign_levels([(b.lines[0], b.title) for b in headings])
     for block, level in zip(headings, levels, strict=True):
         block.level = level
-    # A run-in heading sits one level below the section it opens a paragraph of.
+    for line in (ln for b in blocks if b.kind == HEADING for ln in b.lines):
+        compose_accents(line)
+    # A run-in heading takes its number's level, else one below the section it opens.
     current = 1
     for block in blocks:
         if block.kind != HEADING:
             continue
         if block.run_in:
-            block.level = 2 if KNOWN.match(block.text) else min(current + 1, 6)
+            block.level = run_in_level(block.text, current)
         else:
             current = block.level or 2
 

@@ -8,8 +8,12 @@ headings take the level of numbered headings set in the same style, else a level
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .lines import DocumentStyle, TextLine
 
@@ -26,11 +30,25 @@ KNOWN = re.compile(
     r"literature cited|works cited|keywords|index terms)\b",
     re.I,
 )
+# Run-in headings that open a section of the paper's own rather than a paragraph of a section
+# ("Abstract. We study ...", "Acknowledgments. We thank ..."); "Results." is a paragraph's.
+TOP_RUN_IN = re.compile(r"^(abstract|acknowledge?ments?)\b", re.I)
+_FRAME = re.compile(
+    r"^(abstract|acknowledge?ments?|references|bibliography|literature cited|works cited|"
+    r"appendix(?:\s+[a-z0-9]+)?)\W*$",
+    re.I,
+)
 REFERENCES = re.compile(
     r"^(?:[\dIVX]+\.?\s+)?(references|bibliography|literature cited|works cited)\b", re.I
 )
 _CAPTION = re.compile(r"^(fig(ure)?|tab(le)?|algorithm|listing)\.?\s*[0-9IVX]+", re.I)
+# A stop or colon inside the line with words after it: a sentence goes on ("2. Extractor: The
+# Extractor makes a", "E. Agichtein. 2006. Confidence"), where a heading ends.
+_INNER_SENTENCE = re.compile(r"\w[\w)]*[.:]\s+(?:\S+\s+)+\S")
 _MAX_WORDS = 14
+_SCALED = 0.55  # box height to type size below which text was drawn scaled down
+_SIZE_ALONE = 1.2  # how much larger than the body a heading in regular type is set
+_CLEARLY_LARGER = 1.15  # a heading style this much larger than another is set a level up
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,11 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
     letters = sum(c.isalpha() for c in text)
     if letters < 0.55 * len(text.replace(" ", "")):
         return False
-    if text[0].islower():
+    if text[0].islower() or text[0] == "[":
+        return False  # a sentence's tail, or a bracketed label or citation key ("[Smi02] A.")
+    if re.search(r"[a-z]-$", text) and not (line.bold and not line.bold_prefix_chars):
+        return False  # a word broken across lines: running text (a bold title may break so)
+    if reads_as_table_row(_after_number(text)) or in_scaled_figure(line):
         return False
     numbered = numbering(text) or (
         # A bold section number before a name in a font of its own, a code name in lowercase
@@ -100,11 +122,22 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         # A numbered line standing alone, in a font of its own or ending without a sentence
         # stop: section headings set in body type ("2. Structural measures").
         distinct = line.font != style.body_font or not text.endswith(".")
-    if not distinct and gap_before and line.font != style.body_font and _known_alone(text):
-        # "Acknowledgements" alone in a font of its own: some PDFs name no bold font and report
-        # no weight, so the font being another is all that sets the heading apart.
-        distinct = True
-    if not distinct:
+    # "Acknowledgements" alone in a font of its own: some PDFs name no bold font and report no
+    # weight, so the font being another is all that sets the heading apart.
+    named_apart = gap_before and line.font != style.body_font and _known_alone(text)
+    if not (distinct or named_apart):
+        return False
+    set_apart = numbered or line.bold or caps or line.small_caps or italic_head or named_apart
+    if not set_apart and not style.larger(line, _SIZE_ALONE):
+        # Set apart by size alone, the step must be clear: a line a point up from the body is
+        # a line measured taller (parentheses, a formula), not a heading.
+        return False
+    whole_line_set_apart = (
+        (line.bold and not line.bold_prefix_chars) or larger or caps or line.small_caps
+    ) or italic_head
+    if not whole_line_set_apart and _INNER_SENTENCE.search(_after_number(text)):
+        # Only a label in front is set apart and a sentence follows: a run-in heading (cut
+        # off by the caller), a list item or a reference entry that opens with a number.
         return False
     if style.smaller(line, 0.85) and not numbered:
         # Small bold text is mostly a label or a table head; end matter set in small type
@@ -113,8 +146,64 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
             return False
     if text.endswith(".") and not numbered and len(words) > 4:
         return False  # a bold sentence
+    if text.endswith(":") and not numbered:
+        return False  # a label that introduces what follows ("Correspondence:", "Query:")
     # Body-size headings need room above them or a number; larger ones stand out anyway.
     return bool(numbered or larger or gap_before or KNOWN.match(text))
+
+
+def in_scaled_figure(line: TextLine) -> bool:
+    """Text drawn at a fraction of its nominal size: labels of a figure scaled into the page
+    (15.8pt type in boxes 6pt tall). A line of running text is about as tall as its size."""
+    return line.height < _SCALED * line.size
+
+
+_FUNCTION_WORDS = frozenset("a an and as at by for from in into of on or the to vs with".split())
+
+
+def reads_as_table_row(text: str) -> bool:
+    """A table's head or row rather than a title: measured values ("NE2 OAF 2.9"), codes in
+    most cells ("P1 P2 P3 AVG SD"), or a column name repeated ("Recall Precision Recall")."""
+    tokens = text.split()
+    if not tokens:
+        return False
+    # A title reads as words: a lowercase word of its own ("Web 2.0 applications") says so.
+    if not any(re.fullmatch(r"[a-z]{3,}", t) for t in tokens):
+        if any(re.fullmatch(r"[-+±]?\d+[.,]\d+%?", t) for t in tokens):
+            return True
+        if sum(bool(re.search(r"\d", t)) for t in tokens) > len(tokens) / 3:
+            return True
+    words = [t.lower() for t in tokens if re.fullmatch(r"[A-Za-z]{4,}", t)]
+    repeated = len(words) != len(set(words))
+    return repeated and not any(t.lower() in _FUNCTION_WORDS for t in tokens)
+
+
+def _after_number(text: str) -> str:
+    return re.sub(r"^(?:[\dIVXA-H]{1,5}(?:\.\d{1,2}){0,3})\.?\s+", "", text)
+
+
+def continues_heading(last: TextLine, line: TextLine, style: DocumentStyle) -> bool:
+    """Whether `line` goes on with the heading whose last line is `last`.
+
+    A heading's second line is set in the same type (size, font, weight, slant, case), close
+    below; the paragraph under a heading set in body size starts in the body font.
+    """
+    return (
+        abs(line.size - last.size) < 0.08 * style.body_size
+        and line.bold == last.bold
+        and line.italic == last.italic
+        and line.font == last.font
+        and is_caps(line.text) == is_caps(last.text)
+        and _gap(last, line, style) <= 1.5
+        and len(line.text.split()) <= 10
+        and not _CAPTION.match(line.text)
+        and not re.match(r"^\d", line.text)
+    )
+
+
+def _gap(a: TextLine, b: TextLine, style: DocumentStyle) -> float:
+    pitch = style.line_pitch * max(a.size, b.size) / style.body_size
+    return (b.y0 - a.y0) / max(pitch, 1.0)
 
 
 def _known_alone(text: str) -> bool:
@@ -122,8 +211,65 @@ def _known_alone(text: str) -> bool:
     return bool(m) and m.end() == len(text.rstrip(".: "))
 
 
-def style_key(line: TextLine) -> tuple[float, bool, bool]:
-    return (round(line.size * 2) / 2, line.bold, is_caps(line.text))
+_OWN_TYPE = 1.15  # a page whose running text is set this much larger has a type of its own
+_RUNNING_WORDS = 6  # lines of this many words are running text, for a page's own type
+
+
+@contextmanager
+def in_page_type(ctx: Any, lines: list[TextLine]) -> Iterator[None]:
+    """Lay out one page against its own running text where that is set larger than the
+    document's body (a form or datasheet appended in 14pt to a 10pt paper): a heading stands
+    apart from the text around it, and on such a page every line is "larger" than the body."""
+    sizes: Counter[float] = Counter()
+    for line in lines:
+        if len(line.words) >= _RUNNING_WORDS:
+            sizes[round(line.size * 2) / 2] += len(line.text)
+    document = ctx.style
+    if sizes:
+        size, chars = sizes.most_common(1)[0]
+        total = sum(len(ln.text) for ln in lines)
+        if size >= document.body_size * _OWN_TYPE and chars >= 0.5 * total:
+            fonts = Counter(ln.font for ln in lines if round(ln.size * 2) / 2 == size)
+            ctx.style = replace(
+                document,
+                body_size=size,
+                line_pitch=document.line_pitch * size / document.body_size,
+                body_font=fonts.most_common(1)[0][0],
+            )
+    try:
+        yield
+    finally:
+        ctx.style = document
+
+
+# TeX's accents as separate spacing glyphs before their letter ("Lemaˆıtre", "Schr¨odinger"),
+# often over a dotless i: one accented letter each, so a heading reads and matches as written.
+_SPACING_ACCENTS = {"ˆ": "\u0302", "¨": "\u0308", "´": "\u0301", "˜": "\u0303", "ˇ": "\u030c"}
+_ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "]) ?([A-Za-zı])")
+
+
+def compose_accents(line: TextLine) -> None:
+    """Join spacing accents to the letter after them in a heading line's spans, in place."""
+    spans = line.output.spans
+    for span, following in zip(spans, [*spans[1:], None], strict=True):
+        if following is not None and span.text[-1:] in _SPACING_ACCENTS:
+            # The accent ends one span, its letter opens the next.
+            following.text, span.text = span.text[-1] + following.text, span.text[:-1]
+        span.text = _ACCENT_THEN_LETTER.sub(_composed, span.text)
+    line.text = _ACCENT_THEN_LETTER.sub(_composed, line.text)
+
+
+def _composed(m: re.Match[str]) -> str:
+    letter = "i" if m[2] == "ı" else m[2]
+    return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
+
+
+StyleKey = tuple[float, bool, bool, str]  # size, bold, capitals, font
+
+
+def style_key(line: TextLine) -> StyleKey:
+    # The font without its subset tag ("ABCDEF+Lato-Bold"): one typeface, one style.
+    return (round(line.size * 2) / 2, line.bold, is_caps(line.text), line.font.split("+")[-1])
 
 
 def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
@@ -143,14 +289,24 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
     unnumbered_keys = sorted(
         {style_key(line) for line, t in headings if not t and not _number_of(line)}
         - set(numbered_levels),
-        key=lambda k: (-k[0], not k[2], not k[1]),
+        key=_prominence,
     )
     ranked: dict[tuple, int] = {}
     numbered_by_size = sorted(
         ((k[0], c.most_common(1)[0][0]) for k, c in numbered_levels.items()), reverse=True
     )
     next_level = 2
+    top = None if numbered_by_size else _top_section_style(headings)
+    if top is not None:
+        # Without numbers, the style of "Introduction", "Methods", "References" is the top
+        # level, and so is any larger one ("Abstract" set a size up); smaller ones rank below.
+        for key in unnumbered_keys:
+            if _as_prominent(key, top):
+                ranked[key] = 2
+        next_level = 3
     for key in unnumbered_keys:
+        if key in ranked:
+            continue
         # An unnumbered style at least as large as a numbered one shares its level.
         same = [lvl for size, lvl in numbered_by_size if key[0] >= size - 0.25]
         if same:
@@ -168,13 +324,61 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
             levels.append(1)
         elif n := _number_of(line):
             levels.append(_numbered_level(n, schemes))
+        elif _FRAME.match(line.text) and numbered_by_size:
+            # The paper's frame (Abstract, Acknowledgements, References, Appendix) sits at the
+            # level of its numbered sections, whatever type it is set in.
+            levels.append(min(lvl for _, lvl in numbered_by_size))
         elif style_key(line) in numbered_levels:
             levels.append(numbered_levels[style_key(line)].most_common(1)[0][0])
         elif KNOWN.match(line.text) and numbered_by_size:
             levels.append(min(lvl for _, lvl in numbered_by_size))
+        elif top is not None and _known_alone(line.text):
+            levels.append(2)
         else:
             levels.append(min(ranked.get(style_key(line), 2), 6))
     return levels
+
+
+def _prominence(key: StyleKey) -> tuple[float, bool, bool, str]:
+    """Sort key of a heading style, most prominent first: larger, then capitals, then bold."""
+    return (-key[0], not key[2], not key[1], key[3])
+
+
+def _as_prominent(key: StyleKey, top: StyleKey) -> bool:
+    """A style set clearly larger than `top`, or about as large, in the same typeface and as
+    emphatic (capitals, bold). Sizes closer than `_CLEARLY_LARGER` (half-point keys) are the
+    same type measured differently (capitals have no descenders); a typeface of its own at
+    that size marks another level (sections in Helvetica Bold, subsections in Minion Bold)."""
+    if key[0] > top[0] * _CLEARLY_LARGER:
+        return True
+    return (
+        key[0] >= top[0] / _CLEARLY_LARGER
+        and key[3] == top[3]
+        and (key[2], key[1]) >= (top[2], top[1])
+    )
+
+
+def _top_section_style(headings: list[tuple[TextLine, bool]]) -> StyleKey | None:
+    """The style most of the document's named top sections are set in, where two or more
+    are ("INTRODUCTION", "DISCUSSION", "REFERENCES" in bold capitals)."""
+    counts = Counter(
+        style_key(line) for line, is_title in headings if not is_title and _known_alone(line.text)
+    )
+    if not counts:
+        return None
+    key, n = counts.most_common(1)[0]
+    return key if n >= 2 else None
+
+
+def run_in_level(text: str, section_level: int) -> int:
+    """The level of a run-in heading: its number's ("4.2. Runtime ..." is a level-3 section
+    however it is set), the paper's frame at the top ("Abstract. We ..."), else one below the
+    section it opens a paragraph of."""
+    if m := _DECIMAL.match(text):  # whatever follows the number ("1.2. *k*-means")
+        return min(m["num"].count(".") + 2, 6)
+    if TOP_RUN_IN.match(text):
+        return 2
+    return min(section_level + 1, 6)
 
 
 def _number_of(heading: TextLine) -> Numbering | None:

@@ -22,6 +22,7 @@ _LABELS = re.compile(
     re.I,
 )
 _MAX_WORDS = 10
+_MAX_NUMBERED_WORDS = 16  # "4.2. Runtime performance and spread of influence by ... SIDD."
 
 
 def split_run_in(line: TextLine) -> tuple[TextLine, TextLine] | None:
@@ -35,7 +36,8 @@ def split_run_in(line: TextLine) -> tuple[TextLine, TextLine] | None:
     head_text = " ".join("".join(s.text for s in spans[:cut]).split())
     rest_text = " ".join("".join(s.text for s in spans[cut:]).split())
     words = head_text.split()
-    if not words or len(words) > _MAX_WORDS or not rest_text:
+    most = _MAX_NUMBERED_WORDS if SECTION_NUMBER.match(words[0] if words else "") else _MAX_WORDS
+    if not words or len(words) > most or not rest_text:
         return None
     if not re.search(r"[A-Za-z]{3}", head_text) or _LABELS.match(head_text):
         return None
@@ -45,6 +47,8 @@ def split_run_in(line: TextLine) -> tuple[TextLine, TextLine] | None:
         return None
     if not head_text[0].isupper() and not head_text[0].isdigit():
         return None
+    if head_text.endswith(":") and SECTION_NUMBER.match(words[0]):
+        return None  # a numbered list item's label ("2. Extractor: The Extractor makes ...")
     return _part(line, spans[:cut], head_text, bold=True), _part(line, spans[cut:], rest_text)
 
 
