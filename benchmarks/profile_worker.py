@@ -31,14 +31,21 @@ from workflows.research.academic_lit_review.paper_processor.conversion.worker im
 )
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "papers"
-# Stage -> a function whose cumulative time is that stage's.
+# Stage -> (the end of its file's path, its function): that function's cumulative time.
 STAGES = {
-    "pdftext extraction": "pdftext_extraction",
-    "pdftext process pool (start, wait)": "_get_pages",
-    "layout stage (builder)": "build_layout",
-    "marker processors": "PdfConverter.build_document",
-    "renderer": "render",
-    "quality check": "QualityChecker.check",
+    "pdftext extraction": ("marker/providers/pdf.py", "pdftext_extraction"),
+    "pdftext process pool (waiting on it)": (
+        "concurrent/futures/process.py",
+        "_chain_from_iterable_of_lists",
+    ),
+    "document build (providers, builders, layout stage)": (
+        "marker/converters/pdf.py",
+        "build_document",
+    ),
+    "layout stage": ("conversion/layout/builder.py", "__call__"),
+    "page images for marker": ("marker/providers/pdf.py", "get_images"),
+    "renderer": ("marker/renderers/markdown.py", "__call__"),
+    "quality check": ("conversion/quality/checker.py", "check"),
 }
 
 
@@ -77,12 +84,12 @@ def main() -> None:
         wall = time.perf_counter() - started
     stats = pstats.Stats(profile)
     stages = {}
-    for name, needle in STAGES.items():
+    for name, (path_end, function) in STAGES.items():
         stages[name] = round(
             sum(
                 row[3]
-                for (filename, _line, function), row in stats.stats.items()
-                if needle in f"{Path(filename).stem}.{function}" or function == needle
+                for (filename, _line, called), row in stats.stats.items()
+                if called == function and filename.endswith(path_end)
             ),
             2,
         )

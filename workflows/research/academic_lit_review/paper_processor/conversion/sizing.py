@@ -110,3 +110,15 @@ def _ray_workers(ctx: Context) -> WorkerSizing:
         f"Ray cluster: {cpus:g} CPU, {gpus:g} GPU; {ctx.ray_num_cpus:g} CPU and"
         f" {ctx.ray_num_gpus:g} GPU per actor: {count}",
     )
+
+
+def describe_workers(ctx: Context) -> str:
+    """One line for `doctor` and `config`: the worker count a run with `ctx` gets here, and why.
+
+    Blocking (see auto_workers). For example: "auto: 2 (2 usable core(s), 20.5 GiB available
+    memory at 1100 MiB per converter worker (measured): 2, set by cores)", or "3 (set)".
+    """
+    if ctx.conversion_workers != "auto":
+        return f"{ctx.conversion_workers} (set)"
+    sizing = auto_workers(ctx)
+    return f"auto: {sizing.count} ({sizing.reason})"

@@ -197,14 +197,14 @@ class ConverterStock:
             for request in failed:
                 _resolve_later(request, failure)
             return
-        converter = Converter(handle, info)
+        converter = Converter(handle, {**info, "ready_at": time.time()})
         with self._lock:
             self._starting.pop(number, None)
             if self._closed:
                 stop = True
             else:
                 stop = False
-                self.infos.append(info)
+                self.infos.append(converter.info)
                 self._idle.append(converter)
             grants = self._grant()
         if stop:
