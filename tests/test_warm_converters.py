@@ -7,7 +7,6 @@ counted by the process's converter stock (each start a new process, its pid reco
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import anyio
@@ -152,5 +151,20 @@ async def test_one_runs_backlog_does_not_starve_another_runs_first_paper(
     # of the long run's papers converted before it after it arrived (one in hand, one queued).
     assert position <= 3, converted
     (stock,) = shared_stocks()
-    assert stock.starts == 1
-    assert os.getpid()  # (one process: both runs on this test's event loop)
+    assert stock.starts == 1  # both runs, on this test's event loop, used the one converter
+
+
+def test_auto_workers_are_the_cores_the_memory_carries():
+    from workflows.research.academic_lit_review.paper_processor.conversion.sizing import (
+        WORKER_RSS_MB,
+        size_for,
+    )
+
+    # Enough memory: one worker per usable core.
+    assert size_for(2, 20_000, WORKER_RSS_MB).count == 2
+    # Memory for fewer (80% of it, at the measured size per worker): that many, said why.
+    tight = size_for(8, 3 * WORKER_RSS_MB, WORKER_RSS_MB)
+    assert tight.count == 2 and "set by memory" in tight.reason
+    # Never none: a run converts, if slowly.
+    assert size_for(4, 100, WORKER_RSS_MB).count == 1
+    assert size_for(3, None, WORKER_RSS_MB).count == 3
