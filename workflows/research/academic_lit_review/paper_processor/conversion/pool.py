@@ -92,7 +92,6 @@ class ConverterPool(PlacePool[_Held]):
         stock: ConverterStock | None = None,
     ) -> None:
         super().__init__()
-        self.backend = backend
         self.spec = spec
         self.workers = workers
         self.slots = backend.places_per_converter * workers
