@@ -378,25 +378,33 @@ def warm_and_cold(workload: Workload, scratch: Scratch) -> dict:
     return {"cold": cold, "warm": warm}
 
 
+# Side-by-side figures alternate their two settings this many times and keep each one's best:
+# on a shared machine another user's burst then cannot land on one setting alone.
+SIDE_BY_SIDE_ROUNDS = 2
+
+
 def worker_counts(workload: Workload, scratch: Scratch) -> dict:
     """Pages per second with one converter worker and with `auto`, every paper there at once."""
     at_once = dataclasses.replace(
         workload,
         papers=[dataclasses.replace(p, source="open_access", delay_s=0.0) for p in workload.papers],
     )
-    rates: dict[str, float] = {}
+    rates: dict[str, float] = {"1": 0.0, "auto": 0.0}
     chose = 0
-    for workers in (1, "auto"):
-        raw, _rss = run_in_child("graph", at_once, scratch, immediate=True, workers=workers)
-        run = RawRun.from_json(raw)
-        window = max(r.ended for r in run.records) - min(r.started for r in run.records)
-        rates[str(workers)] = round(sum(r.pages for r in run.records) / window, 4)
-        chose = run.slots
+    for _round in range(SIDE_BY_SIDE_ROUNDS):
+        for workers in (1, "auto"):
+            raw, _rss = run_in_child("graph", at_once, scratch, immediate=True, workers=workers)
+            run = RawRun.from_json(raw)
+            window = max(r.ended for r in run.records) - min(r.started for r in run.records)
+            rate = round(sum(r.pages for r in run.records) / window, 4)
+            rates[str(workers)] = max(rates[str(workers)], rate)
+            if workers == "auto":
+                chose = run.slots
     speedup = rates["auto"] / rates["1"]
     print(
-        f"\nconverter workers: 1 -> {rates['1']:.3f} pages/s; auto (chose {chose}) -> "
-        f"{rates['auto']:.3f} pages/s: {speedup:.2f}x [{'met' if speedup >= 1.4 else 'MISSED'}]"
-        " >= 1.4x"
+        f"\nconverter workers (best of {SIDE_BY_SIDE_ROUNDS}, alternating): 1 -> {rates['1']:.3f}"
+        f" pages/s; auto (chose {chose}) -> {rates['auto']:.3f} pages/s: {speedup:.2f}x"
+        f" [{'met' if speedup >= 1.4 else 'MISSED'}] >= 1.4x"
     )
     return {"workers": {**rates, "auto_chose": chose}}
 
@@ -404,20 +412,26 @@ def worker_counts(workload: Workload, scratch: Scratch) -> dict:
 def per_worker_speed(workload: Workload, scratch: Scratch) -> dict:
     """Pages per converter-second of each worker, `auto` workers converting at once, before and
     after the converter work (pdftext's process pool per document), side by side."""
-    rates = {}
-    for name, pdftext_workers in (("before", PDFTEXT_WORKERS_BEFORE), ("after", 1)):
-        result, _rss = run_in_child("worker", workload, scratch, pdftext_workers=pdftext_workers)
-        shares = result["workers"]
-        pages = sum(share["pages"] for share in shares)
-        rates[name] = round(pages / sum(share["seconds"] for share in shares), 4)
-        rates["workers"] = len(shares)
+    rates: dict[str, float] = {"before": 0.0, "after": 0.0}
+    workers = 0
+    for _round in range(SIDE_BY_SIDE_ROUNDS):
+        for name, pdftext_workers in (("before", PDFTEXT_WORKERS_BEFORE), ("after", 1)):
+            result, _rss = run_in_child(
+                "worker", workload, scratch, pdftext_workers=pdftext_workers
+            )
+            shares = result["workers"]
+            pages = sum(share["pages"] for share in shares)
+            rate = round(pages / sum(share["seconds"] for share in shares), 4)
+            rates[name] = max(rates[name], rate)
+            workers = len(shares)
     ratio = rates["after"] / rates["before"]
     print(
-        f"\n{rates['workers']} workers converting at once, pages per converter-second per worker:"
-        f" before (pdftext_workers={PDFTEXT_WORKERS_BEFORE}) {rates['before']:.3f}, after (1)"
-        f" {rates['after']:.3f}: {ratio:.2f}x [{'met' if ratio >= 1.3 else 'MISSED'}] >= 1.3x"
+        f"\n{workers} workers converting at once, pages per converter-second per worker (best of"
+        f" {SIDE_BY_SIDE_ROUNDS}, alternating): before (pdftext_workers={PDFTEXT_WORKERS_BEFORE})"
+        f" {rates['before']:.3f}, after (1) {rates['after']:.3f}: {ratio:.2f}x"
+        f" [{'met' if ratio >= 1.3 else 'MISSED'}] >= 1.3x"
     )
-    return {"pages_per_s_per_worker": {**rates, "ratio": round(ratio, 4)}}
+    return {"pages_per_s_per_worker": {**rates, "workers": workers, "ratio": round(ratio, 4)}}
 
 
 # -- memory scaling -------------------------------------------------------------------------------

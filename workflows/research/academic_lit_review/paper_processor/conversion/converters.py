@@ -27,7 +27,8 @@ class ConverterBackend(Protocol):
     `send` is quick and `answered_within` / `receive` are awaited by the run that sent the job.
     """
 
-    kind: str  # "local" or "ray", for messages
+    kind: str  # "local" or "ray"
+    noun: str  # what a converter is called in messages: "worker", "Ray actor"
     # Documents one converter holds at once: its current one and, locally, the next one, which
     # waits in the worker's pipe so that the worker never idles through a round trip.
     places_per_converter: int

@@ -68,6 +68,7 @@ class LocalBackend:
     """Worker processes on this machine; see ConverterBackend."""
 
     kind = "local"
+    noun = "worker"
     places_per_converter = 2
 
     def key(self) -> str:

@@ -220,8 +220,7 @@ class ConverterPool(PlacePool[_Held]):
                 if tries >= _TRIES_ON_CRASH:
                     raise ConversionFailed(
                         Reason.CONVERSION_FAILED,
-                        f"{self.backend.kind} converter crashed on this document"
-                        f" {tries} times ({exc})",
+                        f"converter {self.backend.noun} crashed twice on this document ({exc})",
                     ) from exc
                 self.retried += 1
             held = await self._take()
@@ -282,7 +281,7 @@ class ConverterPool(PlacePool[_Held]):
             self._retire(held, kill=True)
             raise ConversionFailed(
                 Reason.CONVERSION_TIMEOUT,
-                f"no result within {self._timeout_s:g} s; {self.backend.kind} converter killed",
+                f"no result within {self._timeout_s:g} s; {self.backend.noun} killed",
             ) from exc
         except ConverterGone as exc:
             if held.retired:  # killed for another document's sake (a cancelled one)

@@ -143,6 +143,7 @@ class RayBackend:
     """Converters as Ray actors; see ConverterBackend. One document per actor at a time."""
 
     kind = "ray"
+    noun = "Ray actor"
     places_per_converter = 1
 
     def __init__(

@@ -188,7 +188,7 @@ class ConverterStock:
             failure = (
                 exc
                 if isinstance(exc, ConfigurationError)
-                else ConfigurationError(f"{self.backend.kind} converter did not start: {exc!r}")
+                else ConfigurationError(f"converter {self.backend.noun} did not start: {exc!r}")
             )
             with self._lock:
                 self._starting.pop(number, None)
