@@ -105,7 +105,7 @@ class ConverterStock:
 
     def _give(self, lease: Lease, converter: Converter) -> None:
         with self._lock:
-            self._held[lease] -= 1
+            self._release(lease)
             if self._closed or self._live() >= self._size:  # surplus: a smaller stock now
                 stop = True
             else:
@@ -118,9 +118,14 @@ class ConverterStock:
 
     def _replace(self, lease: Lease, converter: Converter, *, kill: bool) -> None:
         with self._lock:
-            self._held[lease] -= 1
+            self._release(lease)
             self._fill()
         self._in_thread(self.backend.kill if kill else self.backend.stop, converter.handle)
+
+    def _release(self, lease: Lease) -> None:
+        # A converter granted as its run closed its lease comes back after the count went.
+        if lease in self._held:
+            self._held[lease] -= 1
 
     def _should_yield(self, lease: Lease) -> bool:
         with self._lock:
