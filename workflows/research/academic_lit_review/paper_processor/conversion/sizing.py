@@ -9,7 +9,8 @@ the usable cores and the available memory (kept HEADROOM for everything else) di
 size, and at least one. The run's own process (downloads, the event loop) needs little CPU.
 
 On the Ray backend `auto` is what the cluster's resources hold: its CPUs (GPUs, when each actor
-asks for some) over what each actor reserves.
+asks for some) over what each actor reserves; with no address (a local cluster a run would
+start) it is this machine's figure, found without starting a cluster.
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ def _read(path: str) -> str | None:
 def _ray_workers(ctx: Context) -> WorkerSizing:
     from .ray_cluster import connect, import_ray
 
+    if ctx.ray_address is None and not os.environ.get("RAY_ADDRESS"):
+        # A run would start a local cluster on this machine: size for this machine, without
+        # starting one (doctor and config must not).
+        per_worker_mb = WORKER_RSS_MB if ctx.converter == "marker" else TEST_WORKER_RSS_MB
+        local = size_for(usable_cores(), available_memory_mb(), per_worker_mb)
+        return WorkerSizing(local.count, f"a local Ray cluster on this machine: {local.reason}")
     connect(ctx.ray_address)
     resources = import_ray().cluster_resources()
     cpus, gpus = resources.get("CPU", 0.0), resources.get("GPU", 0.0)
