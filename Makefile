@@ -35,6 +35,10 @@ serve: install
 	LANGSMITH_TRACING=false LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
 		$(VENV)/bin/langgraph dev --no-browser --port $(or $(PORT),2024)
 
+# BENCH_ARGS="--converter marker" converts real papers and adds, to the JSON last line, `warm` and
+# `cold` (a second run in the same process on the first run's converters, and the first run with
+# its bound counted from converter ready), `workers` (pages/s with 1 and with auto) and
+# `pages_per_s_per_worker` (before/after the converter work, side by side): benchmarks/README.md.
 bench: install
 	$(PY) benchmarks/pipeline.py $(BENCH_ARGS)
 

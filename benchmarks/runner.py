@@ -8,14 +8,26 @@ baseline, or marker called directly) runs on which workload against which server
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.conversion.local_backend import (
+    LocalBackend,
+)
+from workflows.research.academic_lit_review.paper_processor.conversion.sizing import auto_workers
+from workflows.research.academic_lit_review.paper_processor.conversion.stock import shared_stocks
+from workflows.research.academic_lit_review.paper_processor.conversion.worker import (
+    Done,
+    Job,
+    WorkerSpec,
+)
 from workflows.research.academic_lit_review.paper_processor.run import RunListener, run_papers
 
 from .instrument import RawRun, join_records, record_conversions
@@ -28,11 +40,16 @@ MARKER_TEXT_LAYER = {"mode": "fast", "disable_ocr": True, "force_layout_block": 
 
 @dataclass(frozen=True)
 class RunSpec:
-    pipeline: str  # "graph", "baseline" or "direct"
+    # "graph", "baseline", "direct" (marker in a loop), "warm" (the graph twice), "worker"
+    pipeline: str
     workload: str  # path of the saved Workload
     open_web: str
     retrieve: str
     workspace: str
+    # Overrides of the workload's shape: converter workers (a count or "auto"), and pdftext's
+    # processes per document inside a worker (the `worker` pipeline: before/after figures).
+    workers: int | str | None = None
+    pdftext_workers: int | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -54,7 +71,7 @@ def run_context(workload: Workload, spec: RunSpec) -> Context:
         "converter": shape.converter,
         "marker_mode": "text_layer",
         "calibrated_seconds_per_page": workload.seconds_per_page,
-        "conversion_workers": shape.workers,
+        "conversion_workers": spec.workers if spec.workers is not None else shape.workers,
         "conversion_backend": "local",
         "download_concurrency": shape.download_concurrency,
         "retrieve_url": spec.retrieve,
@@ -147,10 +164,13 @@ async def run_pipeline(name: str, run: PipelineRun) -> RawRun:
         makespan = time.time() - t0
     seen = listener.seen
     records = join_records(t0, seen["downloaded"], seen["converted"], spans, run.index_of_sha or {})
+    slots = ctx.conversion_workers
+    if slots == "auto":
+        slots = auto_workers(ctx).count
     return RawRun(
         name,
         makespan,
-        ctx.conversion_workers,
+        slots,
         len(run.papers),
         summary["converted"],
         summary["failed"],
@@ -189,6 +209,76 @@ def run_marker_directly(workload: Workload) -> dict:
     return {"load_s": load_s, "documents": documents}
 
 
+def run_twice(workload: Workload, spec: RunSpec) -> dict:
+    """The graph twice in this process, each run on a fresh workspace and its own event loop
+    (as a program invoking it twice): a cold run, then a warm one on the converters it left.
+
+    Reports both runs, when each converter of the cold run was ready (seconds since that run
+    started) and how many converters each run started (counted by the process's stock).
+    """
+    cold_run = pipeline_run(workload, spec)
+    warm_run = pipeline_run(workload, dataclasses.replace(spec, workspace=spec.workspace + "-2"))
+    del workload
+    import_pipeline("graph")  # imported before the clock starts, as run_pipeline's own t0 is
+    cold_t0 = time.time()
+    cold = asyncio.run(run_pipeline("graph", cold_run))
+    (stock,) = shared_stocks()
+    cold_starts, ready = stock.starts, [info["ready_at"] - cold_t0 for info in stock.infos]
+    warm = asyncio.run(run_pipeline("graph", warm_run))
+    return {
+        "cold": cold.to_json(),
+        "warm": warm.to_json(),
+        "cold_converters_ready_s": sorted(ready),
+        "cold_converter_starts": cold_starts,
+        "warm_converter_starts": stock.starts - cold_starts,
+    }
+
+
+def run_workers(workload: Workload, spec: RunSpec) -> dict:
+    """`auto` converter workers, started as a run starts them, converting the workload's PDFs
+    at the same time (each its share, in turn): pages and converter seconds of each.
+
+    Per-worker speed is measured with every worker busy, as in a run: a pool of processes
+    inside one worker (pdftext's) then competes with the other workers for the same cores.
+    """
+    ctx = Context(converter="marker")
+    count = auto_workers(ctx).count
+    worker_spec = WorkerSpec(
+        converter="marker",
+        mode="text_layer",
+        font_path=FONT_PATH if Path(FONT_PATH).exists() else None,
+        check_quality=True,
+        ocr_engine=ctx.ocr_engine,
+        pdftext_workers=spec.pdftext_workers or 1,
+    )
+    out = Path(spec.workspace)
+    out.mkdir(parents=True, exist_ok=True)
+    papers = [p for p in workload.papers if p.source != "retrieve_fails"]
+    backend = LocalBackend()
+    workers = [backend.launch(worker_spec) for _ in range(count)]
+    results: list[dict] = [{"pages": 0, "seconds": 0.0} for _ in workers]
+
+    def convert_share(number: int) -> None:
+        worker = workers[number]
+        for paper in papers[number::count]:
+            worker.conn.send(Job(paper.pdf, str(out / f"{paper.index}.md"), pages=paper.pages))
+            done = worker.receive(600)
+            if not isinstance(done, Done):
+                raise RuntimeError(f"paper {paper.index}: {done}")
+            results[number]["pages"] += done.pages
+            results[number]["seconds"] += done.seconds
+
+    try:
+        for worker in workers:  # models loaded before any clock starts
+            backend.wait_ready(worker, 600)
+        with ThreadPoolExecutor(count) as threads:
+            list(threads.map(convert_share, range(count)))
+    finally:
+        for worker in workers:
+            backend.stop(worker)
+    return {"workers": results}
+
+
 def main(argv: list[str]) -> None:
     run_path, result_path = Path(argv[0]), Path(argv[1])
     spec = RunSpec(**json.loads(run_path.read_text()))
@@ -199,6 +289,10 @@ def main(argv: list[str]) -> None:
         result = asyncio.run(run_pipeline(spec.pipeline, run)).to_json()
     elif spec.pipeline == "direct":
         result = run_marker_directly(workload)
+    elif spec.pipeline == "warm":
+        result = run_twice(workload, spec)
+    elif spec.pipeline == "worker":
+        result = run_workers(workload, spec)
     else:
         raise SystemExit(f"unknown pipeline {spec.pipeline!r}")
     result_path.write_text(json.dumps(result))

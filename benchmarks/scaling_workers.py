@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
         ray_address = args.ray_address
         if args.backend == "ray" and ray_address is None:
-            from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (
+            from workflows.research.academic_lit_review.paper_processor.testing.ray_cluster import (
                 LoopbackRayCluster,
             )
 

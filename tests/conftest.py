@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.conversion.stock import close_all
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import OpenWebHost
@@ -33,6 +34,13 @@ class Served:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
+
+
+@pytest.fixture(autouse=True)
+def no_warm_converters_between_tests() -> Iterator[None]:
+    """Converters stay warm in a process between runs; a test's runs end with it."""
+    yield
+    close_all()
 
 
 @pytest.fixture
@@ -127,6 +135,7 @@ def context(tmp_path: Path):
             retrieve_poll_interval_s=0.1,
             converter="calibrated",
             calibrated_seconds_per_page=0.05,
+            conversion_workers=1,  # tests that need more say so; auto follows the machine
             download_timeout_s=30,
             conversion_timeout_s=120,
             source_order=["oa_urls"],

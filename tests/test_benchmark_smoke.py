@@ -76,3 +76,34 @@ def test_benchmark_prints_one_json_summary_last() -> None:
     assert {"first_10pct_mean_rank", "fifo_mean_rank"} <= set(relevance)
     for key in ("first_10pct_mean_rank", "fifo_mean_rank", "ideal_mean_rank", "random_mean_rank"):
         assert 1 <= relevance[key] <= summary["papers"], relevance
+
+
+def test_warm_and_cold_figures_count_the_converters_each_run_started(tmp_path) -> None:
+    """The `warm`/`cold` keys of `--converter marker`, on calibrated conversions (seconds)."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from benchmarks.pipeline import Scratch, warm_and_cold
+    from benchmarks.workload import WorkloadShape, build_workload
+
+    shape = WorkloadShape(
+        papers=6,
+        workers=2,
+        download_median_s=0.05,
+        download_tail_s=0.3,
+        retrieve_min_s=0.2,
+        retrieve_max_s=0.5,
+        poll_interval_s=0.1,
+    )
+    workload = build_workload(shape, tmp_path / "pdfs")
+    (tmp_path / "runs").mkdir()
+    figures = warm_and_cold(workload, Scratch(tmp_path / "runs"))
+
+    cold, warm = figures["cold"], figures["warm"]
+    # Counted in the run's process: the first run started both converters, the second none.
+    assert (cold["converters_started"], warm["converters_started"]) == (2, 0)
+    assert cold["converter_ready_s"] > 0 and warm["converter_ready_s"] == 0
+    for run in (cold, warm):
+        assert run["makespan_s"] >= run["lower_bound_s"] > 0, run
+        assert run["ratio"] == pytest.approx(run["makespan_s"] / run["lower_bound_s"], abs=2e-3)
+        assert 0 <= run["idle_fraction"] <= 1 and run["first_markdown_s"] > 0, run
+    # The cold bound counts from the first converter's start: no paper converts before it.
+    assert cold["target_s"] > cold["converter_ready_s"]

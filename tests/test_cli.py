@@ -396,6 +396,7 @@ def test_invalid_papers_fail_alone(tmp_path: Path, fakes: Fakes) -> None:
         ("[1, 2]", [], "paper #0 is a number, not an object"),
         ("", [], "the file is empty"),
         ("[]", ["--concurrency", "0"], "--concurrency"),
+        ("[]", ["--workers", "0"], "neither a count of at least 1 nor auto"),
         ("[]", ["--retrieve-url", "ftp://x"], "not an http(s) URL"),
     ],
     ids=[
@@ -407,6 +408,7 @@ def test_invalid_papers_fail_alone(tmp_path: Path, fakes: Fakes) -> None:
         "not-objects",
         "empty-file",
         "bad-option",
+        "bad-workers",
         "bad-url",
     ],
 )
@@ -441,6 +443,21 @@ def test_bad_setting_is_a_user_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: setting converter (PAPER_PROCESSOR_CONVERTER)")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_config_says_what_auto_workers_chose_and_why(tmp_path: Path) -> None:
+    env = _env(PAPER_PROCESSOR_WORKSPACE=str(tmp_path / "ws"))
+    auto = run_cli("config", env=env)
+    assert auto.returncode == 0, auto.stderr
+    assert re.search(
+        r"^conversion_workers = [1-9]\d* \(auto: \d+ usable core\(s\), .* set by (cores|memory)\)",
+        auto.stdout,
+        re.MULTILINE,
+    ), auto.stdout
+    assert re.search(r"^converter_idle_s = \d", auto.stdout, re.MULTILINE)
+    env["PAPER_PROCESSOR_CONVERSION_WORKERS"] = "3"
+    fixed = run_cli("config", env=env)
+    assert re.search(r"^conversion_workers = 3 \(set\)", fixed.stdout, re.MULTILINE), fixed.stdout
 
 
 # -- doctor ----------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import anyio
 
+from workflows.research.academic_lit_review.paper_processor.conversion.local_backend import (
+    LocalBackend,
+)
 from workflows.research.academic_lit_review.paper_processor.conversion.pool import (
     ConversionFailed,
     ConverterPool,
@@ -87,7 +90,9 @@ async def test_workers_are_recycled_and_long_documents_go_in_page_ranges(
 async def test_pool_replaces_workers_after_their_document_quota(tmp_path, make_paper):
     paper = make_paper(3)
     spec = WorkerSpec(converter="calibrated", mode="text_layer", seconds_per_page=0.0)
-    async with ConverterPool(spec, workers=1, timeout_s=30, max_docs_per_worker=2) as pool:
+    async with ConverterPool(
+        LocalBackend(), spec, workers=1, timeout_s=30, max_docs_per_worker=2
+    ) as pool:
         for number in range(5):
             await pool.convert(
                 Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / f"{number}.md"), pages=1)
@@ -105,7 +110,7 @@ async def test_a_document_queued_behind_a_hung_one_converts_on_the_replacement(
     started: list[str] = []
     results: dict[str, object] = {}
 
-    async with ConverterPool(spec, workers=1, timeout_s=2) as pool:
+    async with ConverterPool(LocalBackend(), spec, workers=1, timeout_s=2) as pool:
         # A first document teaches the pool 0.2 s a page: from then on a worker's place is
         # offered again shortly before its document's expected end.
         await pool.convert(Job(pdf_path=str(good.pdf), out_path=str(tmp_path / "0.md"), pages=1))

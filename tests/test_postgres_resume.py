@@ -33,7 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def ray_cluster():
     """A real Ray head node on loopback, for the ray-backend cases of this module."""
     pytest.importorskip("ray", reason="the ray extra is not installed: pip install -e '.[ray]'")
-    from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (
+    from workflows.research.academic_lit_review.paper_processor.testing.ray_cluster import (
         LoopbackRayCluster,
     )
 
@@ -99,7 +99,7 @@ def test_sigkill_then_resume_under_postgres_converts_each_paper_once(
         ),
     }
     if "ray" in backend:
-        from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (
+        from workflows.research.academic_lit_review.paper_processor.testing.ray_cluster import (
             LOOPBACK_ENV,
         )
 
@@ -170,13 +170,13 @@ async def test_langgraph_server_with_postgres_checkpointer_and_ray_converters(
     import langgraph_sdk
     import psycopg
 
-    from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (
-        LOOPBACK_ENV,
-    )
     from workflows.research.academic_lit_review.paper_processor.testing.loopback import (
         serve_loopback,
     )
     from workflows.research.academic_lit_review.paper_processor.testing.openweb import OpenWebHost
+    from workflows.research.academic_lit_review.paper_processor.testing.ray_cluster import (
+        LOOPBACK_ENV,
+    )
 
     from . import test_server
 

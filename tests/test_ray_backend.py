@@ -9,6 +9,8 @@ bounded by the actors.
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import pytest
 
@@ -17,15 +19,21 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip ins
 from workflows.research.academic_lit_review.paper_processor.conversion import ray_backend  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.conversion.pool import ConversionFailed  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.conversion.ray_backend import (  # noqa: E402
-    LoopbackRayCluster,
     RayConverterPool,
     decide_mode_on_cluster,
+)
+from workflows.research.academic_lit_review.paper_processor.conversion.stock import (  # noqa: E402
+    close_all,
+    shared_stocks,
 )
 from workflows.research.academic_lit_review.paper_processor.conversion.worker import Job, WorkerSpec  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.errors import ConfigurationError  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.graph import graph  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore  # noqa: E402
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond  # noqa: E402
+from workflows.research.academic_lit_review.paper_processor.testing.ray_cluster import (  # noqa: E402
+    LoopbackRayCluster,
+)
 
 from . import test_conversion_isolation as isolation  # noqa: E402
 from . import test_streaming as streaming  # noqa: E402
@@ -91,42 +99,54 @@ async def test_killing_an_actor_mid_conversion_loses_no_paper(
             {"doi": paper.doi, "title": paper.title, "oa_urls": [open_web.url(f"/{seed}.pdf")]}
         )
     ctx = ray_context(conversion_workers=2, calibrated_seconds_per_page=1.0)
-    killed: list[str] = []
     events: list[dict] = []
+    killed: dict[str, object] = {}
 
-    async def kill_when_busy() -> None:
-        # After the first conversion both actors are warm and always hold a document while
-        # papers wait; 0.3 s into their next one (1 s each), kill both.
-        while not any(e.get("stage") == "converted" for e in events):
-            await anyio.sleep(0.05)
-        await anyio.sleep(0.3)
-        for name in _converter_actors():
+    def kill_on_the_first_conversion(event: dict) -> None:
+        # "converting" is sent once the document is in its actor's hands (submitted), and it
+        # takes 1 s there: the moment to kill, with no sleep. Both actors go; one holds it.
+        # Once both actors are up (an actor killed while it starts is a start failure).
+        stocks = shared_stocks()
+        if killed or event.get("stage") != "converting" or len(stocks[0].infos) < 2:
+            return
+        in_hand = event["index"]
+        assert not any(e.get("stage") == "converted" and e["index"] == in_hand for e in events)
+        killed["index"], killed["at"] = in_hand, len(events)
+        killed["actors"] = [info["name"] for info in stocks[0].infos]
+        for name in killed["actors"]:
             ray.kill(ray.get_actor(name, namespace=ray_backend.NAMESPACE), no_restart=True)
-            killed.append(name)
 
     with anyio.fail_after(120):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(kill_when_busy)
-            async for mode, chunk in graph.astream(
-                {"papers": papers}, context=ctx, stream_mode=["custom", "updates"]
-            ):
-                if mode == "custom":
-                    events.append(chunk)
-                elif "finalize" in chunk:
-                    output = chunk["finalize"]
+        async for mode, chunk in graph.astream(
+            {"papers": papers}, context=ctx, stream_mode=["custom", "updates"]
+        ):
+            if mode == "custom":
+                events.append(chunk)
+                kill_on_the_first_conversion(chunk)
+            elif "finalize" in chunk:
+                output = chunk["finalize"]
 
-    assert len(killed) == 2
+    assert len(killed["actors"]) == 2
     assert [o["status"] for o in output["outcomes"]] == ["converted"] * 8
-    # The two documents the killed actors held were converted again on their replacements.
-    converted = [e["index"] for e in events if e["stage"] == "converted"]
-    assert sorted(converted) == list(range(8))
+    # The document in the killed actor's hands converted after the kill, on a replacement.
+    converted_at = [
+        at
+        for at, e in enumerate(events)
+        if e.get("stage") == "converted" and e["index"] == killed["index"]
+    ]
+    assert converted_at and converted_at[0] > killed["at"]
+    (stock,) = shared_stocks()
+    assert stock.starts == 4  # two actors, two replacements
     store = ArtifactStore(tmp_path / "workspace")
     try:
         for paper in papers:
             assert store.count("conversion", f"doi:{paper['doi']}") == 1, paper["doi"]
     finally:
         store.close()
-    await _no_actors_left()  # the run's actors are gone with its pool
+    # The run's actors stay warm for the process's next run, until the process closes them.
+    assert len(_converter_actors()) == 2
+    await anyio.to_thread.run_sync(close_all)
+    await _no_actors_left()
 
 
 async def test_an_actor_killed_while_it_holds_a_document_is_replaced_and_the_document_retried(
@@ -135,12 +155,15 @@ async def test_an_actor_killed_while_it_holds_a_document_is_replaced_and_the_doc
     paper = make_paper(3)
     spec = WorkerSpec(converter="calibrated", mode="text_layer", seconds_per_page=2.0)
     async with RayConverterPool(spec, workers=1, timeout_s=30, address=ray_cluster) as pool:
+        kill: dict[str, float] = {}
 
         async def kill_the_busy_actor() -> None:
+            # in_flight counts documents submitted to an actor and not answered: the moment it
+            # is 1, the only actor holds the document (2 s of work), no sleep needed.
             while pool.in_flight == 0:
-                await anyio.sleep(0.05)
-            await anyio.sleep(0.5)
+                await anyio.sleep(0.01)
             (victim,) = _converter_actors()
+            kill["at"] = time.time()
             ray.kill(ray.get_actor(victim, namespace=ray_backend.NAMESPACE), no_restart=True)
 
         async with anyio.create_task_group() as tg:
@@ -149,7 +172,25 @@ async def test_an_actor_killed_while_it_holds_a_document_is_replaced_and_the_doc
                 Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / "1.md"), pages=1)
             )
     assert done.pages == 1 and (tmp_path / "1.md").read_text().startswith("# ")
+    # Converted by the replacement, started after the kill: the first actor died holding it.
+    assert done.started_at > kill["at"]
     assert (pool.retried, pool.worker_starts) == (1, 2)
+
+
+async def test_a_document_that_kills_every_actor_fails_alone_after_two(
+    ray_cluster, make_paper, tmp_path
+):
+    crash = isolation._poison(tmp_path, "crash", "CRASH-CONVERTER")
+    good = make_paper(3)
+    spec = WorkerSpec(converter="faulty", mode="text_layer", seconds_per_page=0.0)
+    async with RayConverterPool(spec, workers=1, timeout_s=30, address=ray_cluster) as pool:
+        with pytest.raises(ConversionFailed, match="crashed twice on this document"):
+            await pool.convert(Job(pdf_path=str(crash), out_path=str(tmp_path / "c.md")))
+        done = await pool.convert(
+            Job(pdf_path=str(good.pdf), out_path=str(tmp_path / "g.md"), pages=1)
+        )
+    assert done.pages == 1
+    assert (pool.retried, pool.worker_starts) == (1, 3)
 
 
 async def test_in_flight_work_is_bounded_by_the_actors_and_actors_are_recycled(
@@ -183,10 +224,10 @@ async def test_inference_url_reaches_every_actor_and_the_mode_probe(
     async with RayConverterPool(spec, workers=2, timeout_s=30, address=ray_cluster) as pool:
         paper = make_paper(1)
         await pool.convert(Job(pdf_path=str(paper.pdf), out_path=str(tmp_path / "1.md"), pages=1))
-        while len(pool.actor_info) < 2:
+        while len(pool.converter_info) < 2:
             await anyio.sleep(0.1)
-    assert [info["inference_url"] for info in pool.actor_info] == [inference_server] * 2
-    assert len({info["pid"] for info in pool.actor_info}) == 2  # two worker processes
+    assert [info["inference_url"] for info in pool.converter_info] == [inference_server] * 2
+    assert len({info["pid"] for info in pool.converter_info}) == 2  # two worker processes
 
 
 async def test_a_document_that_fails_in_the_converter_fails_alone(ray_cluster, tmp_path):

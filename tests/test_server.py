@@ -194,7 +194,8 @@ class Server:
             store.close()
 
     def converter_workers(self, grace_s: float = 5.0) -> list[str]:
-        """Converter worker processes still alive in the server's process group after a run."""
+        """Converter worker processes alive in the server's process group ("pid: command"),
+        once none is left or after `grace_s`."""
         deadline = time.monotonic() + grace_s
         while True:
             alive = []
@@ -297,6 +298,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
                 # Only the routes the fakes answer (arXiv, DOI landing pages, ... are on the internet).
                 "PAPER_PROCESSOR_SOURCE_ORDER": '["oa_urls"]',
                 "PAPER_PROCESSOR_HOST_MIN_INTERVAL_S": "0",
+                # Converters stay warm between runs, then stop: not for the whole module.
+                "PAPER_PROCESSOR_CONVERTER_IDLE_S": "30",
             }
         )
         log = tmp / "server.log"
@@ -449,7 +452,40 @@ async def test_stream_shows_each_paper_before_the_run_ends(server, graph):
         assert [r["doi"] for r in values["corpus"]] == [p["doi"] for p in papers]
         assert all(r["word_count"] > 0 for r in values["corpus"])
     assert server.conversions(papers) == [1, 1, 1, 1]
-    assert server.converter_workers() == []
+    # The converters stay started for the server's next run (test_a_second_run_...).
+    assert server.converter_workers(grace_s=0)
+
+
+async def test_a_second_run_reuses_the_first_runs_converters(server):
+    client = langgraph_sdk.get_client(url=server.url)
+    context = {"calibrated_seconds_per_page": 0.15}
+    first_papers, second_papers = server.papers(3), server.papers(3)
+    await _stream(
+        client,
+        (await client.threads.create())["thread_id"],
+        "paper_processor",
+        {"papers": first_papers},
+        context=context,
+    )
+    warm = set(server.converter_workers(grace_s=0))
+    assert warm
+    seen: set[str] = set()
+
+    async def watch_workers(part: Part) -> None:
+        if part.paper_event and part.data["stage"] in {"converting", "converted"}:
+            seen.update(server.converter_workers(grace_s=0))
+
+    await _stream(
+        client,
+        (await client.threads.create())["thread_id"],
+        "paper_processor",
+        {"papers": second_papers},
+        context=context,
+        on_part=watch_workers,
+    )
+    # No converter process started for the second run: the same ones converted its papers.
+    assert seen and seen <= warm, (seen, warm)
+    assert server.conversions(second_papers) == [1, 1, 1]
 
 
 @pytest.mark.parametrize("graph", GRAPHS)
@@ -482,8 +518,13 @@ async def test_cancelled_run_resumes_on_its_thread_converting_each_paper_once(se
     done_before = server.conversions(papers)
     assert 1 <= sum(done_before) < len(papers), done_before
     assert (await client.threads.get_state(thread_id))["next"]
-    # The cancelled run shut down the converter worker it had running.
-    assert run["workers"] and server.converter_workers() == []
+    # The cancelled run killed the converter workers that held its documents (they are
+    # replaced; the others stay warm for the next run).
+    assert run["workers"]
+    deadline = time.monotonic() + 5
+    while set(run["workers"]) <= set(server.converter_workers(grace_s=0)):
+        assert time.monotonic() < deadline, run["workers"]
+        await asyncio.sleep(0.1)
 
     resumed = await _stream(client, thread_id, graph, None, context=context)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -183,7 +183,18 @@ class Context(BaseSettings):
             " every converter worker uses; default: SURYA_INFERENCE_URL from the environment."
         ),
     )
-    conversion_workers: int = Field(default=1, ge=1, description="Converter worker processes.")
+    conversion_workers: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        default="auto",
+        description="Converter worker processes (Ray: actors). auto: as many as the usable cores"
+        " and the available memory carry, at the measured size of one marker worker"
+        " (conversion/sizing.py); `paper-processor doctor` says what it chose.",
+    )
+    converter_idle_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Converters stay started between the runs of one process (a LangGraph"
+        " server, a program invoking the graph again) and stop after this long unused.",
+    )
     conversion_timeout_s: float = Field(
         default=600.0, gt=0, description="Deadline per document (per page range for long ones)."
     )

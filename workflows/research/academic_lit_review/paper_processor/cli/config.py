@@ -12,6 +12,7 @@ import click
 from pydantic import ValidationError
 
 from ..context import Context
+from ..conversion.sizing import describe_workers
 from .errors import EXIT_OK, fail
 
 
@@ -39,6 +40,25 @@ workspace_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Artifact store and checkpoints [default: PAPER_PROCESSOR_WORKSPACE or the user cache].",
 )
+
+
+class WorkerCount(click.ParamType):
+    """A converter count of at least 1, or `auto` (sized to the machine)."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            count = int(value)
+        except ValueError:
+            count = 0
+        if count < 1:
+            self.fail(f"{value!r} is neither a count of at least 1 nor auto", param, ctx)
+        return count
+
+
 retrieve_option = click.option(
     "--retrieve-url",
     callback=_check_url,
@@ -52,6 +72,8 @@ def config_command() -> int:
     ctx = context_from()
     for name in Context.model_fields:
         value = getattr(ctx, name)
-        shown = "(set)" if name.endswith("api_key") and value is not None else value
-        click.echo(f"{name} = {shown!r}    [PAPER_PROCESSOR_{name.upper()}]")
+        shown = repr("(set)" if name.endswith("api_key") and value is not None else value)
+        if name == "conversion_workers":
+            shown = describe_workers(ctx)  # what `auto` chose here, and why
+        click.echo(f"{name} = {shown}    [PAPER_PROCESSOR_{name.upper()}]")
     return EXIT_OK

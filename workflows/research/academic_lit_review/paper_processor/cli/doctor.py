@@ -22,6 +22,7 @@ import click
 import httpx
 
 from ..context import Context
+from ..conversion.sizing import describe_workers
 from ..errors import ConfigurationError
 from .config import context_from, retrieve_option, workspace_option
 from .errors import EXIT_FAILED, EXIT_OK
@@ -122,11 +123,11 @@ def probe_source(source: Source) -> Check:
 
 def check_backend(ctx: Context) -> Check:
     if ctx.conversion_backend == "local":
-        return Check("conversion backend", f"local: {ctx.conversion_workers} worker process(es)")
+        return Check("conversion backend", f"local worker processes: {describe_workers(ctx)}")
     address = ctx.ray_address or os.environ.get("RAY_ADDRESS") or "a local cluster started per run"
     return Check(
         "conversion backend",
-        f"ray: {ctx.conversion_workers} actor(s), {ctx.ray_num_gpus:g} GPU each, at {address}",
+        f"ray at {address}, {ctx.ray_num_gpus:g} GPU per actor, actors: {describe_workers(ctx)}",
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from ..context import Context
 from ..errors import ConfigurationError, PaperProcessorError
 from ..run import run_papers
-from .config import context_from, retrieve_option, workspace_option
+from .config import WorkerCount, context_from, retrieve_option, workspace_option
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -39,7 +39,7 @@ class RunOptions:
     json_events: bool = False
     resume: bool = False
     concurrency: int | None = None
-    workers: int | None = None
+    workers: int | Literal["auto"] | None = None
     backend: str | None = None
     ray_address: str | None = None
 
@@ -69,7 +69,9 @@ class RunOptions:
 )
 @click.option("--concurrency", type=click.IntRange(min=1), help="Papers downloaded at once.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), help="Converter workers (processes or actors)."
+    "--workers",
+    type=WorkerCount(),
+    help="Converter workers (processes or actors), or auto: as many as cores and memory carry.",
 )
 @click.option(
     "--backend",

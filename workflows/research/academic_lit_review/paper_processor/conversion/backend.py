@@ -1,44 +1,33 @@
-"""Build the converter pool a run asks for, with the conversion mode decided up front."""
+"""Build the converter pool a run asks for, with the conversion mode decided up front.
+
+The pool is the run's (places, deadlines, crash policy: pool.py); its converters come from the
+process's stock for that backend and spec (stock.py), so a second run in the same process —
+a LangGraph server's next run, a program's second invoke — finds them started and warm.
+"""
 
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractAsyncContextManager
-from typing import Protocol
 
 import anyio.to_thread
 
 from ..context import Context
 from ..errors import ConfigurationError
+from .converters import ConverterBackend
+from .local_backend import LocalBackend
 from .mode import ModeDecision, decide_mode
-from .places import OnStart, Place
 from .pool import ConverterPool
 from .quality.ocr import engine_available
-from .worker import Done, Job, WorkerSpec
+from .sizing import auto_workers
+from .stock import close_all, shared_stock
+from .worker import WorkerSpec
+
+# What the marker node drives; the name it knew the pool by.
+ConversionPool = ConverterPool
 
 
-class ConversionPool(Protocol):
-    """What the marker node uses of a pool: ConverterPool (local) and RayConverterPool (ray).
-
-    `place()` reserves a converter that can take a document now (or, locally, as soon as its
-    current one ends); the marker node picks the most relevant waiting paper only then, in
-    `slots` loops. convert() raises pool.ConversionFailed for one document and calls `on_start`
-    when a converter turns to it.
-    """
-
-    spec: WorkerSpec
-    slots: int
-
-    async def __aenter__(self) -> ConversionPool: ...
-
-    async def __aexit__(self, *exc_info: object) -> bool | None: ...
-
-    def place(self) -> AbstractAsyncContextManager[Place]: ...
-
-    async def convert(self, job: Job, *, on_start: OnStart = None) -> Done: ...
-
-
-async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecision]:
+async def open_converter_pool(ctx: Context) -> tuple[ConverterPool, ModeDecision]:
+    """The run's pool (enter it to start its converters) and the mode they convert in."""
     if ctx.converter in {"calibrated", "faulty"}:
         decision = ModeDecision(
             "text_layer", f"calibrated converter: {ctx.calibrated_seconds_per_page:g} s per page"
@@ -70,35 +59,38 @@ async def open_converter_pool(ctx: Context) -> tuple[ConversionPool, ModeDecisio
         raise ConfigurationError(
             f"ocr_engine={ctx.ocr_engine} is not installed here; install it or set ocr_engine=off"
         )
+    backend: ConverterBackend
     if ctx.conversion_backend == "ray":
-        from .ray_backend import RayConverterPool
+        from .ray_backend import RayBackend
 
-        pool: ConversionPool = RayConverterPool(
-            spec,
-            workers=ctx.conversion_workers,
-            timeout_s=ctx.conversion_timeout_s,
-            address=ctx.ray_address,
-            num_cpus=ctx.ray_num_cpus,
-            num_gpus=ctx.ray_num_gpus,
-            max_docs_per_worker=ctx.max_docs_per_worker,
+        backend = RayBackend(
+            address=ctx.ray_address, num_cpus=ctx.ray_num_cpus, num_gpus=ctx.ray_num_gpus
         )
     else:
-        pool = ConverterPool(
-            spec,
-            workers=ctx.conversion_workers,
-            timeout_s=ctx.conversion_timeout_s,
-            max_docs_per_worker=ctx.max_docs_per_worker,
-        )
+        backend = LocalBackend()
+    workers = ctx.conversion_workers
+    if workers == "auto":
+        workers = (await anyio.to_thread.run_sync(auto_workers, ctx)).count
+    pool = ConverterPool(
+        backend,
+        spec,
+        workers=workers,
+        timeout_s=ctx.conversion_timeout_s,
+        max_docs_per_worker=ctx.max_docs_per_worker,
+        stock=shared_stock(backend, spec, idle_s=ctx.converter_idle_s),
+    )
     return pool, decision
 
 
 def stop_local_services() -> None:
     """Blocking: stop what conversion started in this process that outlives a run.
 
-    That is the local Ray cluster the ray backend starts when given no address (it serves every
-    run of the process); converter pools stop their own workers and actors when they close.
-    Imports nothing: a process that never used Ray has nothing to stop.
+    That is the converters kept warm for later runs (stock.py; also stopped at interpreter exit
+    and after `converter_idle_s` unused), then the local Ray cluster the ray backend starts when
+    given no address (it serves every run of the process). A process that never used Ray
+    imports nothing of it.
     """
+    close_all()
     ray_cluster = sys.modules.get(f"{__package__}.ray_cluster")
     if ray_cluster is not None:
         ray_cluster.stop_local_cluster()

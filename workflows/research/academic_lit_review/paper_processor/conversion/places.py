@@ -47,6 +47,12 @@ class PlacePool(Generic[C]):
         self._places_send: MemoryObjectSendStream[C]
         self._places_receive: MemoryObjectReceiveStream[C]
         self._places_send, self._places_receive = anyio.create_memory_object_stream(math.inf)
+        self._reserved_unused = 0  # places reserved by a caller that has not converted yet
+
+    def places_unused(self) -> int:
+        """Places on offer or reserved, with no document yet: the run has no paper for them."""
+        offered = self._places_send.statistics().current_buffer_used
+        return offered + self._reserved_unused
 
     async def _take(self) -> C:
         return await self._places_receive.receive()
@@ -68,11 +74,18 @@ class PlacePool(Generic[C]):
     async def place(self) -> AsyncIterator[Place]:
         """Wait for a converter that can take a document; an unused place goes back."""
         converter = await self._take()
-        place = Place(lambda job, on_start: self._convert_on(converter, job, on_start))
+        self._reserved_unused += 1
+
+        def convert(job: Job, on_start: OnStart) -> Awaitable[Done]:
+            self._reserved_unused -= 1
+            return self._convert_on(converter, job, on_start)
+
+        place = Place(convert)
         try:
             yield place
         finally:
             if not place.used:
+                self._reserved_unused -= 1
                 self._give_back(converter)
 
     async def convert(self, job: Job, *, on_start: OnStart = None) -> Done:

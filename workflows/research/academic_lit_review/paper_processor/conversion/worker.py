@@ -32,6 +32,9 @@ class WorkerSpec:
     # marker's output is checked page by page, bad pages repaired (quality/), with this OCR.
     check_quality: bool = False
     ocr_engine: str = "off"
+    # pdftext's process pool per document (marker's default: 4). 1 = in the worker itself: a
+    # worker is already one of several processes; the pool's start cost the time it saved.
+    pdftext_workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class MarkerConverter:
             if self._text_layer
             else {}
         )
+        self._config["pdftext_workers"] = spec.pdftext_workers
         if spec.check_quality:
             self._config["paginate_output"] = True  # page markers, for the quality stage
         self._converter_cls = PdfConverter
