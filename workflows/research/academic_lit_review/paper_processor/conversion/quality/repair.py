@@ -8,7 +8,7 @@ scores better than what the page had:
   (b) ocr: the page rendered and read by the OCR engine, for pages with no usable text layer,
       garbled text, or a picture where text should be. Pages are rendered once and read in
       batches (tesseract reads a batch's pages in parallel processes); a page the first engine
-      read poorly is read again by the next one.
+      read poorly (another script) is read again by the next one.
 
 (Full marker for bad pages, rung (c), needs an inference server; a run that has one converts in
 full mode already, where marker OCRs by itself, so no rung is added for it here.)
@@ -30,6 +30,7 @@ from .report import (
     LOST_COVERAGE,
     MIN_TEXT_LAYER_WORDS,
     NEAR_EMPTY_WORDS,
+    NEXT_ENGINE_BELOW,
     REPAIR_BELOW,
     PageFacts,
     PageQuality,
@@ -152,7 +153,8 @@ def _try_pdf_text(page: _Page) -> None:
 
 def _try_ocr(pages: list[_Page], document, engines: list[OcrEngine]) -> None:
     """Rung (b): read the rendered pages with the first engine, and the pages it read poorly
-    with the next; keep each page's best reading where it beats what the page had.
+    (under NEXT_ENGINE_BELOW: another script, say) with the next; keep each page's best
+    reading where it beats what the page had.
 
     Pages go in batches of as many as the worker's CPUs (each rendered once, read in parallel
     where the engine can). A document is in one script: the engine that won most pages of a
@@ -178,7 +180,7 @@ def _try_ocr(pages: list[_Page], document, engines: list[OcrEngine]) -> None:
                     page.quality.score = score
                     page.quality.repaired_by = "ocr"
                     winners[engine.name] += 1
-            todo = [page for page in todo if page.quality.score < REPAIR_BELOW]
+            todo = [page for page in todo if page.quality.score < NEXT_ENGINE_BELOW]
         if winners:
             best = max(engines, key=lambda engine: winners[engine.name])
             engines.remove(best)
