@@ -10,8 +10,9 @@ scores better than what the page had:
       batches (tesseract reads a batch's pages in parallel processes); a page the first engine
       read poorly (another script) is read again by the next one.
 
-(Full marker for bad pages, rung (c), needs an inference server; a run that has one converts in
-full mode already, where marker OCRs by itself, so no rung is added for it here.)
+  (c) marker: the pages still bad after (a) and (b) converted again by full marker, with a
+      page range, where a text-layer run has a surya inference server that answers
+      (`full_marker.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import pypdfium2
 
+from .full_marker import MAX_PAGES, FullMarker, FullMarkerFailed
 from .ocr import OcrEngine, OcrFailed, OcrText, PageImage, cpus, render
 from .pages import join_pages, open_pdf, page_facts, split_pages
 from .report import (
@@ -67,15 +69,23 @@ class _Page:
 
 
 def check_and_repair(
-    pdf_path: str, markdown: str, pages: list[int], *, ocr: Sequence[OcrEngine] = ()
+    pdf_path: str,
+    markdown: str,
+    pages: list[int],
+    *,
+    ocr: Sequence[OcrEngine] = (),
+    full_marker: FullMarker | None = None,
 ) -> tuple[str, QualityReport]:
     """The document's markdown with bad pages repaired (markers removed), and its report.
 
     `markdown` is marker's paginated output for `pages` (0-based indexes into the PDF);
-    `ocr` the OCR engines to try in order (none: no OCR rung).
+    `ocr` the OCR engines to try in order (none: no OCR rung); `full_marker` the last rung
+    (None: none).
     """
     by_page = split_pages(markdown, pages)
-    rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr else [])
+    rungs: list[Rung] = (
+        ["pdf_text"] + (["ocr"] if ocr else []) + (["marker"] if full_marker else [])
+    )
     engines = list(ocr)
     layer_confirmed: bool | None = None  # did a page image read as the text layer says?
     to_ocr: list[_Page] = []
@@ -95,6 +105,8 @@ def check_and_repair(
             if engines and flags & _OCR_FLAGS and page.quality.repaired_by is None:
                 to_ocr.append(page)
         _try_ocr(to_ocr, document, engines)
+    if full_marker is not None:
+        _try_full_marker(pdf_path, still_bad(checked), full_marker)
     # Text marker put under a page outside `pages` (none seen) is kept, not silently dropped.
     repaired = {**by_page, **{page.index: page.markdown for page in checked}}
     return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
@@ -185,6 +197,32 @@ def _try_ocr(pages: list[_Page], document, engines: list[OcrEngine]) -> None:
             best = max(engines, key=lambda engine: winners[engine.name])
             engines.remove(best)
             engines.insert(0, best)
+
+
+def still_bad(pages: Sequence[_Page]) -> list[_Page]:
+    """The pages for full marker: flagged and still under REPAIR_BELOW after (a) and (b); the
+    worst MAX_PAGES of them, in page order."""
+    bad = [page for page in pages if page.quality.flags and page.quality.score < REPAIR_BELOW]
+    worst = sorted(bad, key=lambda page: page.quality.score)[:MAX_PAGES]
+    return sorted(worst, key=lambda page: page.index)
+
+
+def _try_full_marker(pdf_path: str, pages: list[_Page], full_marker: FullMarker) -> None:
+    """Rung (c): full marker's reading of each page, kept where it beats what the page has."""
+    if not pages or not full_marker.answers():
+        return
+    try:
+        markdown = full_marker.convert(pdf_path, [page.index for page in pages])
+    except FullMarkerFailed:
+        return  # the pages keep what (a) and (b) made of them
+    by_page = split_pages(markdown, [page.index for page in pages])
+    for page in pages:
+        candidate = by_page.get(page.index, "")
+        score = repaired_score(measure_text(candidate))
+        if candidate.strip() and score > page.quality.score:
+            page.markdown = candidate
+            page.quality.score = score
+            page.quality.repaired_by = "marker"
 
 
 def _render(document, index: int) -> PageImage | None:

@@ -19,7 +19,7 @@ from typing import Literal
 from .signals import TextSignals
 
 Flag = Literal["no_text_layer", "garbled_text", "missing_spaces", "low_coverage", "mostly_image"]
-Rung = Literal["pdf_text", "ocr", "marker_full"]
+Rung = Literal["pdf_text", "ocr", "marker"]
 
 # Thresholds, set on the 32 text papers of ../shared/data/papers (none of their pages trips one)
 # and on generated and real damaged pages (each trips its own).
