@@ -47,6 +47,7 @@ SHARED = ROOT.parent / "shared"
 PAPERS = SHARED / "data" / "papers"
 MD_QUALITY = SHARED / "tools" / "md_quality.py"
 SCANNED = {"small_ocr.pdf"}  # already a scan: no text layer to measure against
+WORST_PAGES = 8  # listed by the quality stage's own page score
 
 
 def _md_quality():
@@ -111,6 +112,12 @@ def _pages_per_s(outcomes: list[dict]) -> float:
     return round(sum(o["pages"] for o in converted) / seconds, 3) if seconds else 0.0
 
 
+def _quality_share(outcomes: list[dict]) -> float | None:
+    convert_s = sum(o["timings"].get("convert_s", 0) for o in outcomes)
+    quality_s = sum(o["timings"].get("quality_s", 0) for o in outcomes)
+    return round(quality_s / convert_s, 4) if convert_s else None
+
+
 def _repairs(outcomes: list[dict], names: list[str]) -> dict[str, list[dict]]:
     repaired = {}
     for name, outcome in zip(names, outcomes, strict=True):
@@ -132,11 +139,14 @@ def _measure_scans(folder: Path, originals: list[Path], args, md_quality) -> dic
     assert [s.name for s in scans] == [o.name for o in originals], "rasterize lost a file"
     print(f"rasterized {len(scans)} papers in {time.perf_counter() - started:.1f} s")
     outcomes = anyio.run(_convert, scans, folder / "ws-scans", args.ocr_engine)
-    coverages = []
+    coverages, per_paper, pages_scored = [], {}, []
     for original, outcome in zip(originals, outcomes, strict=True):
         markdown = outcome.get("markdown") or ""
         figure = md_quality.score(str(original), markdown)["coverage"]
         coverages.append(figure)
+        per_paper[original.name] = figure
+        for page in (outcome.get("quality") or {}).get("pages", []):
+            pages_scored.append((page["score"], original.name, page["page"] + 1, page["flags"]))
         ocr_pages = sum(
             p["repaired_by"] == "ocr" for p in (outcome.get("quality") or {}).get("pages", [])
         )
@@ -144,9 +154,18 @@ def _measure_scans(folder: Path, originals: list[Path], args, md_quality) -> dic
             f"scan {original.name}: {outcome['status']}, {ocr_pages} page(s) by OCR,"
             f" coverage {figure:.3f}"
         )
+    worst = sorted(pages_scored)[:WORST_PAGES]
+    for score, name, page, flags in worst:
+        print(f"worst page: {name} page {page}: score {score:.3f} {flags}")
     return {
         "coverage": round(statistics.mean(coverages), 3),
         "pages_per_s": _pages_per_s(outcomes),
+        # The rest of convert_s is marker's own pass over the image-only pages.
+        "quality_share_of_conversion": _quality_share(outcomes),
+        "per_paper": per_paper,
+        "worst_pages": [
+            {"paper": name, "page": page, "score": score} for score, name, page, _ in worst
+        ],
         "engine": args.ocr_engine,
         "papers": len(scans),
         "pages": sum(o.get("pages") or 0 for o in outcomes),
@@ -195,16 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             result["scans"] = _measure_scans(folder, originals, args, md_quality)
         if args.text_layer:
             text = anyio.run(_convert, originals, folder / "ws-text", args.ocr_engine)
-            convert_s = sum(o["timings"].get("convert_s", 0) for o in text)
-            quality_s = sum(o["timings"].get("quality_s", 0) for o in text)
             repairs = _repairs(text, [p.relative_to(PAPERS).as_posix() for p in papers])
             for name, fixed in repairs.items():
                 print(f"repaired in {name}: {fixed}")
             result["text_layer"] = {
                 "pages_per_s": _pages_per_s(text),
-                "quality_share_of_conversion": round(quality_s / convert_s, 4)
-                if convert_s
-                else None,
+                "quality_share_of_conversion": _quality_share(text),
                 "papers_with_repairs": len(repairs),
                 "pages_repaired": sum(len(fixed) for fixed in repairs.values()),
                 "pages": sum(o.get("pages") or 0 for o in text),

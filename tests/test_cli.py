@@ -26,7 +26,9 @@ import pytest
 
 from workflows.research.academic_lit_review.paper_processor.store import safe_stem
 from workflows.research.academic_lit_review.paper_processor.testing.degraded_pdfs import (
+    write_image_of_text_pdf,
     write_spaceless_pdf,
+    write_text_then_photo_pdf,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import (
@@ -537,6 +539,60 @@ def test_run_with_real_marker(tmp_path: Path, fakes: Fakes) -> None:
         in (tmp_path / "out" / repaired["markdown_file"]).read_text()
     )
     assert re.search(r"repaired\s.*1\s.*page\(s\) 1 by pdf_text", result.stdout), result.stdout
+
+
+@pytest.mark.marker
+def test_json_events_and_closing_table_carry_quality(tmp_path: Path, fakes: Fakes) -> None:
+    # A scanned page (OCR repairs it), a text PDF (left alone) and a paper whose second page is
+    # a photograph (no text to read: still poor), converted by real marker and the OCR rung.
+    sentence = (
+        "Coral reefs in the northern survey area lost a third of their cover within five years."
+    )
+    scan = write_image_of_text_pdf(tmp_path / "scan.pdf", [sentence])
+    photo = write_text_then_photo_pdf(tmp_path / "photo.pdf", " ".join([sentence] * 3))
+    for name, pdf in {"scan": scan, "photo": photo}.items():
+        fakes.host.add(f"/{name}.pdf", Respond(body=pdf))
+    papers = write_json(
+        tmp_path / "papers.json",
+        [
+            fakes.open_access(7),
+            {"doi": "10.5555/t.scan", "oa_urls": [f"{fakes.web_url}/scan.pdf"]},
+            {"doi": "10.5555/t.photo", "oa_urls": [f"{fakes.web_url}/photo.pdf"]},
+        ],
+    )
+    env = _env(COLUMNS="200")  # the closing table's rows unwrapped
+    del env["PAPER_PROCESSOR_CONVERTER"]
+    out, workspace = tmp_path / "out", tmp_path / "ws"
+
+    as_json = run_cli("run", papers, "--out", out, "--workspace", workspace, "--json", env=env)
+
+    assert as_json.returncode == 0, as_json.stderr
+    events = [json.loads(line) for line in as_json.stdout.splitlines()]
+    converted = {e["index"]: e for e in events if e.get("stage") == "converted"}
+    assert sorted(converted) == [0, 1, 2], [e for e in events if e.get("stage") == "failed"]
+    manifest = read_manifest(out)
+    for outcome in manifest:
+        assert converted[outcome["index"]]["quality"] == outcome["quality"]
+    text, scanned, photographed = (converted[i]["quality"] for i in range(3))
+    assert [p["repaired_by"] for p in text["pages"]] == [None] and text["score"] >= 0.9
+    [page] = scanned["pages"]
+    assert "no_text_layer" in page["flags"] and page["repaired_by"] == "ocr", page
+    assert scanned["flags"] == [] and scanned["score"] >= 0.8
+    assert "lost a third of their cover" in (out / manifest[1]["markdown_file"]).read_text()
+    assert photographed["score"] == 0.5 and "no_text_layer" in photographed["flags"]
+    assert [p["repaired_by"] for p in photographed["pages"]] == [None, None]
+
+    # The same papers again, as a person reads them: answered from the workspace with their
+    # quality, the closing table counts the paper repaired and the one still poor.
+    table = run_cli("run", papers, "--out", tmp_path / "again", "--workspace", workspace, env=env)
+
+    assert table.returncode == 0, table.stderr
+    assert last_line(table.stdout) == "3 converted, 0 failed"
+    assert re.search(r"repaired\s.*\b1\b.*#1 .*page\(s\) 1 by ocr", table.stdout), table.stdout
+    assert re.search(
+        r"still poor \(score < 0\.8\)\s.*\b1\b.*#2 .*score 0\.50 \(mostly_image, no_text_layer\)",
+        table.stdout,
+    ), table.stdout
 
 
 # -- demo ----------------------------------------------------------------------------------------

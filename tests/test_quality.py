@@ -7,6 +7,9 @@ mode, real OCR (RapidOCR's bundled models), the real graph and artifact store.
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ from workflows.research.academic_lit_review.paper_processor.store import Artifac
 from workflows.research.academic_lit_review.paper_processor.testing.degraded_pdfs import (
     write_image_of_text_pdf,
     write_spaceless_pdf,
+    write_text_then_photo_pdf,
     write_unmapped_font_pdf,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import Respond
@@ -299,3 +303,154 @@ async def test_without_ocr_scanned_pages_stay_flagged_fail_min_quality_and_are_r
         assert store.count("download", key) == 1  # the stored PDF was converted again
     finally:
         store.close()
+
+
+# -- rung (c): full marker for the pages still bad, where an inference server answers ----------
+
+
+class _Models(BaseHTTPRequestHandler):
+    """What mode.py and the rung ask of a surya inference server before using it."""
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        body = json.dumps({"data": [{"id": "surya"}]}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def inference_server():
+    server = HTTPServer(("127.0.0.1", 0), _Models)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+class _FullMarkerPages:
+    """Stands in for the worker's full-mode marker (its models need the real server): records
+    the pages it is given and answers each with marker's paginated form of `text`."""
+
+    def __init__(self, text: str, *, fail: bool = False) -> None:
+        self.text, self.fail, self.asked = text, fail, []
+
+    def __call__(self, pdf_path: str, pages: list[int]) -> str:
+        from workflows.research.academic_lit_review.paper_processor.conversion.quality.full_marker import (  # noqa: E501
+            FullMarkerFailed,
+        )
+
+        self.asked.append(pages)
+        if self.fail:
+            raise FullMarkerFailed("server went away")
+        return "".join(f"\n\n{{{page}}}{'-' * 48}\n\n{self.text}\n" for page in pages)
+
+
+def _three_pages(tmp_path: Path) -> tuple[Path, str]:
+    """A text page, a scan OCR reads, and a photograph with nothing to read: page 2 stays bad."""
+    text_page = write_text_then_photo_pdf(tmp_path / "text-photo.pdf", " ".join(SENTENCES))
+    scan = write_image_of_text_pdf(tmp_path / "scan.pdf", SENTENCES)
+    import pypdfium2
+
+    joined = pypdfium2.PdfDocument.new()
+    for part, pages in ((text_page, [0]), (scan, [0]), (text_page, [1])):
+        source = pypdfium2.PdfDocument(str(part))
+        joined.import_pages(source, pages)
+        source.close()
+    out = tmp_path / "three.pdf"
+    joined.save(str(out))
+    joined.close()
+    markdown = (
+        f"\n\n{{0}}{'-' * 48}\n\n{' '.join(SENTENCES)}\n\n{{1}}{'-' * 48}\n\n{{2}}{'-' * 48}\n"
+    )
+    return out, markdown
+
+
+def test_full_marker_gets_only_the_pages_still_bad_after_pdf_text_and_ocr(
+    tmp_path: Path, inference_server: str
+) -> None:
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.full_marker import (  # noqa: E501
+        FullMarker,
+    )
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.ocr import (
+        build_engines,
+    )
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.repair import (
+        check_and_repair,
+    )
+
+    pdf, markdown = _three_pages(tmp_path)
+    caption = "A grey gradient photographed for the survey, shown here as the second figure."
+    pages = _FullMarkerPages(caption)
+
+    repaired, report = check_and_repair(
+        str(pdf),
+        markdown,
+        [0, 1, 2],
+        ocr=build_engines("tesseract"),
+        full_marker=FullMarker(inference_server, pages),
+    )
+
+    assert pages.asked == [[2]]  # not the clean page, not the scan OCR read well
+    assert [p.repaired_by for p in report.pages] == [None, "ocr", "marker"]
+    assert "no_text_layer" in report.pages[2].flags and report.pages[2].score >= 0.9
+    assert report.rungs == ["pdf_text", "ocr", "marker"] and report.flags == []
+    assert caption in repaired and _has_sentences(repaired)
+
+
+def test_full_marker_is_skipped_when_the_server_does_not_answer_or_fails(tmp_path: Path) -> None:
+    import socket
+
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.full_marker import (  # noqa: E501
+        FullMarker,
+    )
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.repair import (
+        check_and_repair,
+    )
+
+    pdf, markdown = _three_pages(tmp_path)
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        silent = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    pages = _FullMarkerPages("unused")
+    _markdown, report = check_and_repair(
+        str(pdf), markdown, [0, 1, 2], full_marker=FullMarker(silent, pages)
+    )
+    assert pages.asked == []
+    assert [p.repaired_by for p in report.pages] == [None, None, None]
+    assert report.flags == ["mostly_image", "no_text_layer"]
+
+
+def test_a_failing_full_marker_leaves_the_pages_as_they_were(
+    tmp_path: Path, inference_server: str
+) -> None:
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.full_marker import (  # noqa: E501
+        FullMarker,
+    )
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.repair import (
+        check_and_repair,
+    )
+
+    pdf, markdown = _three_pages(tmp_path)
+    pages = _FullMarkerPages("unused", fail=True)
+    repaired, report = check_and_repair(
+        str(pdf), markdown, [0, 1, 2], full_marker=FullMarker(inference_server, pages)
+    )
+    assert pages.asked == [[1, 2]]  # without OCR the scan is still bad too
+    assert [p.repaired_by for p in report.pages] == [None, None, None]
+    assert _has_sentences(repaired)  # the text page is kept
+
+
+def test_a_text_layer_run_keeps_the_configured_server_for_the_full_marker_rung(
+    inference_server: str,
+) -> None:
+    from workflows.research.academic_lit_review.paper_processor.conversion.mode import (
+        decide_mode,
+    )
+
+    forced = decide_mode("text_layer", inference_server)
+    assert (forced.mode, forced.inference_url) == ("text_layer", inference_server)

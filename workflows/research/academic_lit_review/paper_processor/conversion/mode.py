@@ -26,10 +26,13 @@ FULL = "full"
 class ModeDecision:
     mode: Literal["full", "text_layer"]
     reason: str
+    # The configured surya inference server, in text-layer mode too: there the quality stage
+    # re-converts the pages still bad after its other repairs in full mode when it answers.
     inference_url: str | None = None
 
 
-def _inference_server_answers(url: str) -> bool:
+def inference_server_answers(url: str) -> bool:
+    """Whether a surya inference server answers at `url` (blocking, 3 s at most)."""
     try:
         response = httpx.get(f"{url.rstrip('/')}/v1/models", timeout=3.0)
     except httpx.HTTPError:
@@ -61,9 +64,9 @@ def probe_models(inference_url: str | None = None) -> ModeDecision:
     """What full marker would run on here; blocking (subprocess and HTTP probes)."""
     url = inference_url or os.environ.get("SURYA_INFERENCE_URL")
     if url:
-        if _inference_server_answers(url):
+        if inference_server_answers(url):
             return ModeDecision(FULL, f"surya inference server at {url} answers", url)
-        return ModeDecision(TEXT_LAYER, f"inference server {url} does not answer")
+        return ModeDecision(TEXT_LAYER, f"inference server {url} does not answer", url)
     if shutil.which("llama-server"):
         return ModeDecision(FULL, "llama-server is installed; surya spawns it for marker's models")
     gpu = _gpu_present()
@@ -80,7 +83,8 @@ def probe_models(inference_url: str | None = None) -> ModeDecision:
 def decide_mode(requested: str, inference_url: str | None = None) -> ModeDecision:
     """Resolve the configured marker mode (auto, full, text_layer) to the one to use."""
     if requested == TEXT_LAYER:
-        return ModeDecision(TEXT_LAYER, "text-layer mode requested in configuration")
+        url = inference_url or os.environ.get("SURYA_INFERENCE_URL")
+        return ModeDecision(TEXT_LAYER, "text-layer mode requested in configuration", url)
     decision = probe_models(inference_url)
     if requested == FULL and decision.mode != FULL:
         raise ConfigurationError(f"marker_mode=full, but models cannot run: {decision.reason}")

@@ -129,6 +129,19 @@ class MarkerConverter:
         }
         return int(converter.page_count or job.pages or 0)
 
+    def convert_pages_in_full(self, pdf_path: str, pages: list[int]) -> str:
+        """Rung (c) of the quality stage: `pages` converted by full marker (its layout and OCR
+        models, served by the surya inference server), paginated; FullMarkerFailed if not."""
+        from .quality.full_marker import FullMarkerFailed
+
+        config = {"page_range": list(pages), "paginate_output": True, "force_ocr": True}
+        try:
+            converter = self._converter_cls(artifact_dict=self._models, config=config)
+            markdown, _ext, _images = self._text_from_rendered(converter(pdf_path))
+        except Exception as exc:  # marker, surya and the HTTP client raise many types
+            raise FullMarkerFailed(f"{type(exc).__name__}: {exc}") from exc
+        return markdown
+
     def close(self) -> None:
         from marker.models import shutdown_models
 
@@ -199,7 +212,7 @@ def _serve(conn: Connection) -> None:
     spec: WorkerSpec = conn.recv()
     try:
         converter = build_converter(spec)
-        checker = build_checker(spec)
+        checker = build_checker(spec, converter)
     except Exception as exc:  # report any start failure to the parent
         conn.send(Failed(type(exc).__name__, f"converter did not start: {exc}"))
         return
@@ -217,13 +230,24 @@ def _serve(conn: Connection) -> None:
         converter.close()
 
 
-def build_checker(spec: WorkerSpec) -> QualityChecker | None:
-    """The worker's quality stage (built once, beside its converter), or None where it is off."""
+def build_checker(spec: WorkerSpec, converter: Converter | None = None) -> QualityChecker | None:
+    """The worker's quality stage (built once, beside its converter), or None where it is off.
+
+    In text-layer mode with an inference server configured, its last rung is full marker
+    (`converter.convert_pages_in_full`) for the pages still bad, when the server answers.
+    """
     if not spec.check_quality:
         return None
     from .quality.checker import QualityChecker
+    from .quality.full_marker import FullMarker
 
-    return QualityChecker(spec.ocr_engine)
+    full = getattr(converter, "convert_pages_in_full", None)
+    full_marker = (
+        FullMarker(spec.inference_url, full)
+        if spec.mode == "text_layer" and spec.inference_url and full is not None
+        else None
+    )
+    return QualityChecker(spec.ocr_engine, full_marker=full_marker)
 
 
 def convert_document(converter: Converter, checker: QualityChecker | None, job: Job) -> Done:

@@ -4,7 +4,9 @@
   layer extracts as glyph ids (garbage) while the page renders normally;
 - `write_spaceless_pdf`: rotated lines whose words are placed one by one, with no space
   characters in the text layer, so extractors must infer word boundaries from gaps;
-- `write_image_of_text_pdf`: each page is one picture of its text (a scan): no text layer.
+- `write_image_of_text_pdf`: each page is one picture of its text (a scan): no text layer;
+- `write_text_then_photo_pdf`: a page of text, then a page that is a picture with no text in it
+  (nothing for OCR to read: the page stays poor).
 """
 
 from __future__ import annotations
@@ -107,4 +109,22 @@ def write_image_of_text_pdf(path: str | Path, sentences: list[str], *, dpi: int 
     scan.image(png, x=0, y=0, w=_PAGE_W_MM)
     out = Path(path)
     scan.output(str(out))
+    return out
+
+
+def write_text_then_photo_pdf(path: str | Path, text: str) -> Path:
+    """A page of `text`, then a page that is one picture (a grey gradient) without any text."""
+    from PIL import Image
+
+    picture = Image.linear_gradient("L").resize((600, 800))
+    png = io.BytesIO()
+    picture.save(png, format="PNG")
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 7, text)
+    pdf.add_page()
+    pdf.image(png, x=0, y=0, w=_PAGE_W_MM)
+    out = Path(path)
+    pdf.output(str(out))
     return out

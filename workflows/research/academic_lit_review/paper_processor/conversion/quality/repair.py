@@ -6,20 +6,25 @@ scores better than what the page had:
   (a) pdf_text: pdfium's text layer with its own word spacing, for pages whose markdown lost
       its spaces or much of its text while the text layer itself reads well;
   (b) ocr: the page rendered and read by the OCR engine, for pages with no usable text layer,
-      garbled text, or a picture where text should be.
+      garbled text, or a picture where text should be. Pages are rendered once and read in
+      batches (tesseract reads a batch's pages in parallel processes); a page the first engine
+      read poorly (another script) is read again by the next one.
 
-(Full marker for bad pages, rung (c), needs an inference server; a run that has one converts in
-full mode already, where marker OCRs by itself, so no rung is added for it here.)
+  (c) marker: the pages still bad after (a) and (b) converted again by full marker, with a
+      page range, where a text-layer run has a surya inference server that answers
+      (`full_marker.py`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pypdfium2
 
-from .ocr import OcrEngine, OcrFailed, OcrText
+from .full_marker import MAX_PAGES, FullMarker, FullMarkerFailed
+from .ocr import OcrEngine, OcrFailed, OcrText, PageImage, cpus, render
 from .pages import join_pages, open_pdf, page_facts, split_pages
 from .report import (
     GARBLED_GARBAGE,
@@ -27,6 +32,7 @@ from .report import (
     LOST_COVERAGE,
     MIN_TEXT_LAYER_WORDS,
     NEAR_EMPTY_WORDS,
+    NEXT_ENGINE_BELOW,
     REPAIR_BELOW,
     PageFacts,
     PageQuality,
@@ -63,17 +69,26 @@ class _Page:
 
 
 def check_and_repair(
-    pdf_path: str, markdown: str, pages: list[int], *, ocr: Sequence[OcrEngine] = ()
+    pdf_path: str,
+    markdown: str,
+    pages: list[int],
+    *,
+    ocr: Sequence[OcrEngine] = (),
+    full_marker: FullMarker | None = None,
 ) -> tuple[str, QualityReport]:
     """The document's markdown with bad pages repaired (markers removed), and its report.
 
     `markdown` is marker's paginated output for `pages` (0-based indexes into the PDF);
-    `ocr` the OCR engines to try in order (none: no OCR rung).
+    `ocr` the OCR engines to try in order (none: no OCR rung); `full_marker` the last rung
+    (None: none).
     """
     by_page = split_pages(markdown, pages)
-    rungs: list[Rung] = ["pdf_text"] + (["ocr"] if ocr else [])
+    rungs: list[Rung] = (
+        ["pdf_text"] + (["ocr"] if ocr else []) + (["marker"] if full_marker else [])
+    )
     engines = list(ocr)
     layer_confirmed: bool | None = None  # did a page image read as the text layer says?
+    to_ocr: list[_Page] = []
     with open_pdf(pdf_path) as document:
         checked = [_check(document, index, by_page.get(index, "")) for index in pages]
         for page in checked:
@@ -88,11 +103,10 @@ def check_and_repair(
             if flags & _PDF_TEXT_FLAGS or lost:
                 _try_pdf_text(page)
             if engines and flags & _OCR_FLAGS and page.quality.repaired_by is None:
-                winner = _try_ocr(page, document, engines)
-                if winner is not None and winner is not engines[0]:
-                    # A document is in one script: the engine that read this page goes first.
-                    engines.remove(winner)
-                    engines.insert(0, winner)
+                to_ocr.append(page)
+        _try_ocr(to_ocr, document, engines)
+    if full_marker is not None:
+        _try_full_marker(pdf_path, still_bad(checked), full_marker)
     # Text marker put under a page outside `pages` (none seen) is kept, not silently dropped.
     repaired = {**by_page, **{page.index: page.markdown for page in checked}}
     return join_pages(repaired), QualityReport([page.quality for page in checked], rungs)
@@ -122,18 +136,14 @@ def _image_confirms_layer(page: _Page, document, engines: Sequence[OcrEngine]) -
     Asked once per document: a text layer that the page image confirms is a language the word
     list does not know (German, say), not glyph soup, and its pages keep marker's markdown.
     """
-    try:
-        pdf_page = document[page.index]
-    except pypdfium2.PdfiumError:
+    image = _render(document, page.index)
+    if image is None:
         return False
-    try:
-        for _engine, result in _readings(pdf_page, engines):
-            agreement = coverage(page.facts.text_layer, result.markdown)
-            if agreement is not None and agreement >= LAYER_CONFIRMED:
-                return True
-        return False
-    finally:
-        pdf_page.close()
+    for _engine, result in _readings(image, engines):
+        agreement = coverage(page.facts.text_layer, result.markdown)
+        if agreement is not None and agreement >= LAYER_CONFIRMED:
+            return True
+    return False
 
 
 def _judge_without_word_list(page: _Page) -> None:
@@ -153,37 +163,89 @@ def _try_pdf_text(page: _Page) -> None:
         page.quality.repaired_by = "pdf_text"
 
 
-def _try_ocr(page: _Page, document, engines: Sequence[OcrEngine]) -> OcrEngine | None:
-    """Rung (b): read the rendered page with each engine in turn until one reads it well;
-    keep the best reading where it beats what the page had. The engine kept, if any."""
-    try:
-        pdf_page = document[page.index]
-    except pypdfium2.PdfiumError:
-        return None  # marker read the page, pdfium cannot render it: the page stays as it is
-    winner = None
-    try:
-        for engine, result in _readings(pdf_page, engines):
-            score = repaired_score(measure_text(result.markdown), result.confidence)
-            if result.markdown.strip() and score > page.quality.score:
-                page.markdown = result.markdown
-                page.quality.score = score
-                page.quality.repaired_by = "ocr"
-                winner = engine
-            if page.quality.score >= REPAIR_BELOW:
+def _try_ocr(pages: list[_Page], document, engines: list[OcrEngine]) -> None:
+    """Rung (b): read the rendered pages with the first engine, and the pages it read poorly
+    (under NEXT_ENGINE_BELOW: another script, say) with the next; keep each page's best
+    reading where it beats what the page had.
+
+    Pages go in batches of as many as the worker's CPUs (each rendered once, read in parallel
+    where the engine can). A document is in one script: the engine that won most pages of a
+    batch goes first for the next one.
+    """
+    batch = cpus()
+    for start in range(0, len(pages), batch):
+        chunk = pages[start : start + batch]
+        images = {page.index: _render(document, page.index) for page in chunk}
+        # marker read a page that pdfium cannot render: it stays as it is.
+        todo = [page for page in chunk if images[page.index] is not None]
+        winners: Counter[str] = Counter()
+        for engine in list(engines):
+            if not todo:
                 break
+            readings = engine.read_many([images[page.index] for page in todo])
+            for page, result in zip(todo, readings, strict=True):
+                if isinstance(result, OcrFailed):
+                    continue
+                score = repaired_score(measure_text(result.markdown), result.confidence)
+                if result.markdown.strip() and score > page.quality.score:
+                    page.markdown = result.markdown
+                    page.quality.score = score
+                    page.quality.repaired_by = "ocr"
+                    winners[engine.name] += 1
+            todo = [page for page in todo if page.quality.score < NEXT_ENGINE_BELOW]
+        if winners:
+            best = max(engines, key=lambda engine: winners[engine.name])
+            engines.remove(best)
+            engines.insert(0, best)
+
+
+def still_bad(pages: Sequence[_Page]) -> list[_Page]:
+    """The pages for full marker: flagged and still under REPAIR_BELOW after (a) and (b); the
+    worst MAX_PAGES of them, in page order."""
+    bad = [page for page in pages if page.quality.flags and page.quality.score < REPAIR_BELOW]
+    worst = sorted(bad, key=lambda page: page.quality.score)[:MAX_PAGES]
+    return sorted(worst, key=lambda page: page.index)
+
+
+def _try_full_marker(pdf_path: str, pages: list[_Page], full_marker: FullMarker) -> None:
+    """Rung (c): full marker's reading of each page, kept where it beats what the page has."""
+    if not pages or not full_marker.answers():
+        return
+    try:
+        markdown = full_marker.convert(pdf_path, [page.index for page in pages])
+    except FullMarkerFailed:
+        return  # the pages keep what (a) and (b) made of them
+    by_page = split_pages(markdown, [page.index for page in pages])
+    for page in pages:
+        candidate = by_page.get(page.index, "")
+        score = repaired_score(measure_text(candidate))
+        if candidate.strip() and score > page.quality.score:
+            page.markdown = candidate
+            page.quality.score = score
+            page.quality.repaired_by = "marker"
+
+
+def _render(document, index: int) -> PageImage | None:
+    try:
+        pdf_page = document[index]
+    except pypdfium2.PdfiumError:
+        return None
+    try:
+        return render(pdf_page)
+    except pypdfium2.PdfiumError:
+        return None
     finally:
         pdf_page.close()
-    return winner
 
 
-def _readings(pdf_page, engines: Sequence[OcrEngine]) -> Iterator[tuple[OcrEngine, OcrText]]:
-    """Each engine's reading of the rendered page, in turn; an engine that fails on it is skipped."""
+def _readings(
+    image: PageImage, engines: Sequence[OcrEngine]
+) -> Iterator[tuple[OcrEngine, OcrText]]:
+    """Each engine's reading of the page image, in turn; an engine that fails on it is skipped."""
     for engine in engines:
-        try:
-            result = engine.read(pdf_page)
-        except (OcrFailed, pypdfium2.PdfiumError):
-            continue
-        yield engine, result
+        [result] = engine.read_many([image])
+        if not isinstance(result, OcrFailed):
+            yield engine, result
 
 
 def _paragraphs_of(text_layer: str) -> str:
