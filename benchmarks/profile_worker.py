@@ -68,7 +68,8 @@ def main() -> None:
         ocr_engine=ctx.ocr_engine,
         pdftext_workers=args.pdftext_workers,
     )
-    converter, checker = build_converter(spec), build_checker(spec)
+    converter = build_converter(spec)
+    checker = build_checker(spec, converter)
     pdfs = corpus_pdfs(args.papers)
     pages = 0
     profile = cProfile.Profile()

@@ -73,7 +73,7 @@ class ConverterActor:
 
     def __init__(self, spec: WorkerSpec) -> None:
         self._converter = build_converter(spec)
-        self._checker = build_checker(spec)
+        self._checker = build_checker(spec, self._converter)  # rung (c) needs the converter
 
     def ready(self) -> dict[str, Any]:
         return {

@@ -230,7 +230,7 @@ def _serve(conn: Connection) -> None:
         converter.close()
 
 
-def build_checker(spec: WorkerSpec, converter: Converter | None = None) -> QualityChecker | None:
+def build_checker(spec: WorkerSpec, converter: Converter) -> QualityChecker | None:
     """The worker's quality stage (built once, beside its converter), or None where it is off.
 
     In text-layer mode with an inference server configured, its last rung is full marker
