@@ -14,6 +14,7 @@ from .columns import Run
 from .headings import REFERENCES, is_caps, looks_like_heading
 from .lines import DocumentStyle, TextLine
 from .runin import split_run_in
+from .tables import split_tables
 from .title import TITLE
 
 HEADING = "SectionHeader"
@@ -21,6 +22,7 @@ TEXT = "Text"
 CAPTION = "Caption"
 LIST_ITEM = "ListItem"
 FOOTNOTE = "Footnote"
+TABLE = "Table"
 
 _CAPTION_START = re.compile(
     r"^(fig(ure)?|tab(le)?|algorithm|listing|scheme|chart)\.?\s*(\d+|[IVX]+)[a-z]?\s*[.:|—–-]", re.I
@@ -66,10 +68,24 @@ class Context:
 
     style: DocumentStyle
     in_references: bool = False
+    raw_page: dict | None = None  # pdftext's glyphs of the page being laid out (tables)
 
 
 def segment(run: Run, ctx: Context) -> list[Block]:
-    """Cut one column run into blocks, in order."""
+    """Cut one column run into blocks, in order: its tables, and text blocks between them."""
+    if ctx.in_references:  # labelled entries side by side with their text are no table
+        return _segment_text(run, ctx)
+    blocks: list[Block] = []
+    for piece in split_tables(run, ctx.style, ctx.raw_page):
+        if piece.table:
+            blocks.append(Block(TABLE, piece.run.lines))
+        else:
+            blocks.extend(_segment_text(piece.run, ctx))
+    return blocks
+
+
+def _segment_text(run: Run, ctx: Context) -> list[Block]:
+    """Cut a stretch of a column run without tables into blocks, in order."""
     blocks: list[Block] = []
     lines = run.lines
     i = 0

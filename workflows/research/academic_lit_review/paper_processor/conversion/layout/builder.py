@@ -41,7 +41,7 @@ from .lines import (
     text_line,
 )
 from .spacing import recover_spaces
-from .splitting import split_at_gaps
+from .splitting import join_word_lines, split_at_gaps
 from .title import mark_title
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         raw = getattr(provider, "raw_pdftext_pages", {}) or {}
         for page_id, page_outputs in outputs.items():
             report.respaced_lines += recover_spaces(page_outputs, raw.get(page_id))
+            page_outputs = join_word_lines(page_outputs)
             outputs[page_id] = [part for o in page_outputs for part in split_at_gaps(o)]
         every = [o for outs in outputs.values() for o in outs]
         usable = sizes_are_usable(every)
@@ -148,6 +149,7 @@ def _reason(exc: BaseException) -> str:
 def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     """One page's blocks in reading order: headers first, then the body, footers last."""
     body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER}]
+    ctx.raw_page = getattr(page, "pdftext_page", None)
     blocks: list[Block] = [Block("PageHeader", [ln]) for ln in lines if HEADER in ln.tags]
     body_blocks: list[Block] = []
     for number, run in enumerate(reading_order(body)):

@@ -16,6 +16,8 @@ from .lines import TextLine
 
 _MIN_SIDE_LINES = 3
 _MAX_DEPTH = 3
+_PROSE_WORDS = 4  # a line of text has at least this many words ...
+_PROSE_SHARE = 0.25  # ... in this share of a text column's lines
 
 
 @dataclass
@@ -134,4 +136,12 @@ def _find_gutter(lines: list[TextLine]) -> tuple[float, float] | None:
     # (a label, a centred block) are no column.
     if min(left, right) < 0.2 * (left + right):
         return None
+    # Columns of text hold lines of several words; the columns of a table (short cells) are
+    # one area, read row by row.
+    for side in (
+        [ln for ln in lines if ln.x1 <= gutter[1]],
+        [ln for ln in lines if ln.x0 >= gutter[0]],
+    ):
+        if sum(len(ln.words) >= _PROSE_WORDS for ln in side) < _PROSE_SHARE * len(side):
+            return None
     return gutter
