@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         from scans import measure_scans  # benchmarks/ is this script's folder
 
         report["scans"] = measure_scans(papers=args.scan_papers, pages_per_paper=args.scan_pages)
-        print(json.dumps(report))
+    print(json.dumps(report))
     return 0
 
 

@@ -156,7 +156,7 @@ def write_blocks_paper(path: str | Path) -> BlocksPaper:
     pdf.cell(_TEXT_W, 4, FOOTNOTE)
     filler = _paragraph(3, 5)
     page.paragraph(filler)
-    runs_on = _paragraph(4, 30)
+    runs_on = _paragraph(4, 20)
     page.paragraph(runs_on)
     page.paragraph(_paragraph(5, 3))
 

@@ -53,6 +53,17 @@ class Block:
         return " ".join(line.text for line in self.lines)
 
     @property
+    def page_bbox(self) -> tuple[float, float, float, float]:
+        """The block's box on the page, whichever way its text is turned."""
+        boxes = [ln.page_box for ln in self.lines]
+        return (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+
+    @property
     def bbox(self) -> tuple[float, float, float, float]:
         return (
             min(ln.x0 for ln in self.lines),

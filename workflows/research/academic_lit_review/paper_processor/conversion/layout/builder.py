@@ -39,8 +39,9 @@ from .lines import (
     heavy_weight,
     sizes_are_usable,
     text_line,
+    turn_upright,
 )
-from .spacing import recover_spaces
+from .spacing import chars_by_span_start, recover_spaces
 from .splitting import join_word_lines, split_at_gaps
 from .title import mark_title
 
@@ -78,6 +79,11 @@ class TextLayerLayoutBuilder(LayoutBuilder):
             heights = [page.polygon.height for page in pages]
             widths = [page.polygon.width for page in pages]
             mark_furniture([lines_by_page[p.page_id] for p in pages], heights, widths)
+            raw = getattr(provider, "raw_pdftext_pages", {}) or {}
+            # After the furniture, which sits upright on the page.
+            for page, width, height in zip(pages, widths, heights, strict=True):
+                glyphs = chars_by_span_start(raw.get(page.page_id))
+                turn_upright(lines_by_page[page.page_id], glyphs, width, height)
             mark_title(
                 lines_by_page.get(pages[0].page_id, []), style, heights[0]
             ) if pages else None
@@ -234,7 +240,7 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
     for block in blocks:
         block_type = BlockTypes[block.kind]
         marker_block = page.add_block(
-            get_block_class(block_type), PolygonBox.from_bbox(list(block.bbox))
+            get_block_class(block_type), PolygonBox.from_bbox(list(block.page_bbox))
         )
         marker_block.top_k = {block_type: 1.0}
         marker_block.source = "heuristics"

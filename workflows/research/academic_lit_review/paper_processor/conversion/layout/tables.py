@@ -22,11 +22,14 @@ from marker.processors.table_recon import reconstruct_table_html, table_lines_fr
 
 from .columns import Run
 from .lines import DocumentStyle, TextLine
+from .spacing import chars_by_span_start
 
 _MIN_ROWS = 3  # rows of several cells a table has at least
 _MAX_CELL_WORDS = 8  # mean words per cell above this: sentences side by side, no table
 _LONG_CELL_WORDS = 12  # a cell this long in several rows is prose (a labelled list entry)
 _ALIGNED_SHARE = 0.75  # share of cells that must line up with cells of the other rows
+_MONOSPACED = re.compile(r"mono|courier|cmtt|typewriter|consol|inconsolata|menlo|\bsfmono", re.I)
+_CELL_GAP_EMS = 1.0  # a gap between glyphs wider than this separates two cells of a row
 _MIN_SCORE = 0.5  # marker's own acceptance score for a rebuilt grid in fast mode
 _KEPT_WORDS = 0.95  # share of the stack's words the rebuilt grid must keep
 
@@ -39,13 +42,24 @@ class Piece:
     table: bool
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A piece of a row set apart by a wide gap: its extent and how many words it holds."""
+
+    x0: float
+    x1: float
+    words: int
+
+
 def split_tables(run: Run, style: DocumentStyle, raw_page: dict | None) -> list[Piece]:
     """`run` cut into its tables and the text between them, in reading order; a table is one
     whose cells marker can rebuild from `raw_page` (pdftext's glyphs of the page)."""
     rows = _rows(run.lines)
+    glyphs = chars_by_span_start(raw_page)
+    cells = [[cell for ln in row for cell in _cells(ln, glyphs)] for row in rows]
     spans = [
         (start, end)
-        for start, end in _table_spans(rows, style)
+        for start, end in _table_spans(rows, cells, style)
         if rebuilds([ln for row in rows[start:end] for ln in row], raw_page)
     ]
     if not spans:
@@ -55,8 +69,8 @@ def split_tables(run: Run, style: DocumentStyle, raw_page: dict | None) -> list[
     for start, end in spans:
         if start > at:
             pieces.append(Piece(_sub_run(run, rows[at:start]), table=False))
-        cells = [sorted(row, key=lambda ln: ln.x0) for row in rows[start:end]]
-        pieces.append(Piece(_sub_run(run, cells), table=True))
+        ordered = [sorted(row, key=lambda ln: ln.x0) for row in rows[start:end]]
+        pieces.append(Piece(_sub_run(run, ordered), table=True))
         at = end
     if at < len(rows):
         pieces.append(Piece(_sub_run(run, rows[at:]), table=False))
@@ -64,7 +78,7 @@ def split_tables(run: Run, style: DocumentStyle, raw_page: dict | None) -> list[
 
 
 def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
-    """Consecutive lines (in run order) that share a baseline band, left to right."""
+    """Consecutive lines (in run order) that share a baseline band."""
     rows: list[list[TextLine]] = []
     for line in lines:
         row = rows[-1] if rows else None
@@ -86,17 +100,46 @@ def _same_row(row: list[TextLine], line: TextLine) -> bool:
     )
 
 
-def _table_spans(rows: list[list[TextLine]], style: DocumentStyle) -> list[tuple[int, int]]:
+def _cells(line: TextLine, glyphs: dict[int, list[dict]]) -> list[Cell]:
+    """The line's pieces between gaps wider than an em. pdftext often sets a whole table row as
+    one span with spaces between its cells: the glyph boxes show the gaps. A line of code (a
+    monospaced font) is one piece: its runs of spaces indent and align code, not cells."""
+    if _MONOSPACED.search(line.font):
+        return [Cell(line.x0, line.x1, len(line.words))]
+    cells: list[Cell] = []
+    current: list[float] | None = None  # x0, x1
+    text: list[str] = []
+    for span in line.output.spans:
+        chars = glyphs.get(span.minimum_position) or []
+        boxes = [(c["char"], c["bbox"]) for c in chars] or [(span.text, span.polygon.bbox)]
+        for char, box in boxes:
+            if not char.strip():
+                text.append(" ")
+                continue
+            em = max(1.0, box[3] - box[1])
+            if current is not None and box[0] - current[1] > _CELL_GAP_EMS * em:
+                cells.append(Cell(current[0], current[1], len("".join(text).split())))
+                current, text = None, []
+            current = [box[0], box[2]] if current is None else [current[0], max(current[1], box[2])]
+            text.append(char)
+    if current is not None:
+        cells.append(Cell(current[0], current[1], len("".join(text).split())))
+    return cells
+
+
+def _table_spans(
+    rows: list[list[TextLine]], cells: list[list[Cell]], style: DocumentStyle
+) -> list[tuple[int, int]]:
     """Index ranges [start, end) of `rows` that are tables."""
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(rows):
-        if len(rows[i]) < 2:
+        if len(cells[i]) < 2:
             i += 1
             continue
-        end = _stack_end(rows, i, style)
-        start, end = _trim(rows, i, end, style)
-        if start < end and _is_table([r for r in rows[start:end] if len(r) >= 2], style):
+        end = _stack_end(rows, cells, i, style)
+        start, end = _trim(cells, i, end, style)
+        if start < end and _is_table([c for c in cells[start:end] if len(c) >= 2], style):
             spans.append((start, end))
             i = end
         else:
@@ -104,17 +147,15 @@ def _table_spans(rows: list[list[TextLine]], style: DocumentStyle) -> list[tuple
     return spans
 
 
-def _trim(
-    rows: list[list[TextLine]], start: int, end: int, style: DocumentStyle
-) -> tuple[int, int]:
+def _trim(cells: list[list[Cell]], start: int, end: int, style: DocumentStyle) -> tuple[int, int]:
     """The stack without rows at its ends whose pieces line up with no other row's cells (a
     caption's line cut at a wide space, a sentence before the table)."""
     tolerance = _tolerance(style)
 
     def fits(k: int) -> bool:
-        others = [r for j, r in enumerate(rows[start:end], start) if j != k and len(r) >= 2]
-        hits = sum(any(_aligned(c, o, tolerance) for r in others for o in r) for c in rows[k])
-        return len(rows[k]) >= 2 and hits >= 0.5 * len(rows[k])
+        others = [r for j, r in enumerate(cells[start:end], start) if j != k and len(r) >= 2]
+        hits = sum(any(_aligned(c, o, tolerance) for r in others for o in r) for c in cells[k])
+        return len(cells[k]) >= 2 and hits >= 0.5 * len(cells[k])
 
     while start < end and not fits(start):
         start += 1
@@ -127,7 +168,9 @@ def _tolerance(style: DocumentStyle) -> float:
     return max(2.0, 0.4 * style.body_size)
 
 
-def _stack_end(rows: list[list[TextLine]], start: int, style: DocumentStyle) -> int:
+def _stack_end(
+    rows: list[list[TextLine]], cells: list[list[Cell]], start: int, style: DocumentStyle
+) -> int:
     """End of the stack of multi-cell rows from `start`: one single-piece row may sit between
     two of them (a wrapped cell, a group label); a wide vertical gap ends the stack."""
     end = start + 1
@@ -135,11 +178,11 @@ def _stack_end(rows: list[list[TextLine]], start: int, style: DocumentStyle) -> 
     while j < len(rows):
         if _gap(rows[j - 1], rows[j]) > 2.5 * style.line_pitch:
             break
-        if len(rows[j]) >= 2:
+        if len(cells[j]) >= 2:
             end = j + 1
             j += 1
             continue
-        if j + 1 < len(rows) and len(rows[j + 1]) >= 2:
+        if j + 1 < len(rows) and len(cells[j + 1]) >= 2:
             j += 1  # a single piece between two rows of cells: part of the table
             continue
         break
@@ -150,14 +193,13 @@ def _gap(upper: list[TextLine], lower: list[TextLine]) -> float:
     return min(ln.y0 for ln in lower) - min(ln.y0 for ln in upper)
 
 
-def _is_table(rows: list[list[TextLine]], style: DocumentStyle) -> bool:
+def _is_table(rows: list[list[Cell]], style: DocumentStyle) -> bool:
     if len(rows) < _MIN_ROWS:
         return False
-    cells = [ln for row in rows for ln in row]
-    words = [len(ln.words) for ln in cells]
-    if statistics.mean(words) > _MAX_CELL_WORDS:
+    cells = [cell for row in rows for cell in row]
+    if statistics.mean(c.words for c in cells) > _MAX_CELL_WORDS:
         return False
-    if sum(any(len(ln.words) > _LONG_CELL_WORDS for ln in row) for row in rows) >= 2:
+    if sum(any(c.words > _LONG_CELL_WORDS for c in row) for row in rows) >= 2:
         return False
     tolerance = _tolerance(style)
     aligned = 0
@@ -170,7 +212,7 @@ def _is_table(rows: list[list[TextLine]], style: DocumentStyle) -> bool:
     return aligned >= _ALIGNED_SHARE * len(cells)
 
 
-def _aligned(a: TextLine, b: TextLine, tolerance: float) -> bool:
+def _aligned(a: Cell, b: Cell, tolerance: float) -> bool:
     """Two cells of one column: they share a left edge, a right edge or a centre."""
     return (
         abs(a.x0 - b.x0) <= tolerance
