@@ -264,6 +264,11 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
         return True
     # A first-line indent after a line that ran to the margin, unless the block hangs
     # (its next lines are indented too: a reference list or a quotation).
+    # A line set in under a labelled line ("3. Haider, B. ...", "• Spans ...") is the rest of
+    # that item: its label hangs in the margin.
+    labelled = _BULLET.match(block.lines[0].text) or _REF_START.match(block.lines[0].text)
+    if labelled and prev_indent < 0.5 * size and 0.7 * size < indent < 4 * size:
+        return False
     if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         hanging = (

@@ -17,7 +17,7 @@ from .lines import TextLine
 _MIN_SIDE_LINES = 3
 _MAX_DEPTH = 3
 _PROSE_WORDS = 4  # a line of text has at least this many words ...
-_PROSE_SHARE = 0.25  # ... in this share of a text column's lines
+_PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels are many)
 
 
 @dataclass
@@ -142,6 +142,7 @@ def _find_gutter(lines: list[TextLine]) -> tuple[float, float] | None:
         [ln for ln in lines if ln.x1 <= gutter[1]],
         [ln for ln in lines if ln.x0 >= gutter[0]],
     ):
-        if sum(len(ln.words) >= _PROSE_WORDS for ln in side) < _PROSE_SHARE * len(side):
+        prose = sum(len(ln.words) >= _PROSE_WORDS for ln in side)
+        if prose < max(_MIN_SIDE_LINES, _PROSE_SHARE * len(side)):
             return None
     return gutter
