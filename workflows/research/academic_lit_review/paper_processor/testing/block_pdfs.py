@@ -84,10 +84,12 @@ class _Page:
         self.pdf.add_page()
         self.y = _MARGIN
 
-    def wrap(self, text: str, width: float) -> list[str]:
+    def wrap(self, text: str, width: float, first_width: float | None = None) -> list[str]:
+        """Greedy line breaking, as a typesetter fills ragged-right lines."""
         words, lines, line = text.split(), [], []
         for word in words:
-            if line and self.pdf.get_string_width(" ".join([*line, word])) > width - 1:
+            limit = first_width if first_width is not None and not lines else width
+            if line and self.pdf.get_string_width(" ".join([*line, word])) > limit - 1:
                 lines.append(" ".join(line))
                 line = []
             line.append(word)
@@ -103,7 +105,7 @@ class _Page:
 
     def paragraph(self, text: str) -> None:
         self.pdf.set_font("Helvetica", size=_BODY_PT)
-        lines = self.wrap(text, _TEXT_W - 6)
+        lines = self.wrap(text, _TEXT_W, first_width=_TEXT_W - 6)
         for number, line in enumerate(lines):
             if self.y + _LINE_H > self.bottom:
                 self.new_page()
@@ -154,7 +156,7 @@ def write_blocks_paper(path: str | Path) -> BlocksPaper:
     pdf.set_font("Helvetica", size=7)
     pdf.set_xy(_MARGIN, _PAGE_H - _MARGIN - 6)
     pdf.cell(_TEXT_W, 4, FOOTNOTE)
-    filler = _paragraph(3, 5)
+    filler = _paragraph(3, 12)
     page.paragraph(filler)
     runs_on = _paragraph(4, 20)
     page.paragraph(runs_on)

@@ -237,7 +237,7 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
         return True
     indent = line.x0 - run.left
     prev_indent = prev.x0 - run.left
-    prev_short = prev.x1 < run.right - 2.5 * size
+    prev_short = _ended_early(prev, line, run, size)
     if block.kind == LIST_ITEM:
         if _BULLET.match(line.text) and not ctx.in_references:
             return True
@@ -283,6 +283,16 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
     ):
         return True
     return False
+
+
+def _ended_early(prev: TextLine, line: TextLine, run: Run, size: float) -> bool:
+    """True where `prev` stops short of the column's right edge by more than the next line's
+    first word needs: the line was ended, not filled (also in ragged-right text, whose full
+    lines stop short by less than a word)."""
+    room = run.right - prev.x1
+    char_width = prev.width / max(1, len(prev.text))
+    first = line.words[0] if line.words else ""
+    return room > max(size, (len(first) + 1) * char_width)
 
 
 def mark_footnotes(blocks: list[Block], style: DocumentStyle, page_height: float) -> None:
