@@ -30,6 +30,8 @@ _LONG_CELL_WORDS = 12  # a cell this long in several rows is prose (a labelled l
 _ALIGNED_SHARE = 0.75  # share of cells that must line up with cells of the other rows
 _MONOSPACED = re.compile(r"mono|courier|cmtt|typewriter|consol|inconsolata|menlo|\bsfmono", re.I)
 _CELL_GAP_EMS = 1.0  # a gap between glyphs wider than this separates two cells of a row
+_ROW_GAP_SPREAD = 1.7  # a gap this many times the rows' usual spacing ends a table
+_CAPTION = re.compile(r"^(fig(ure)?|tab(le)?)\.?\s*(\d+|[IVX]+)[a-z]?\s*[.:|—–-]", re.I)
 _MIN_SCORE = 0.5  # marker's own acceptance score for a rebuilt grid in fast mode
 _KEPT_WORDS = 0.95  # share of the stack's words the rebuilt grid must keep
 
@@ -172,12 +174,19 @@ def _stack_end(
     rows: list[list[TextLine]], cells: list[list[Cell]], start: int, style: DocumentStyle
 ) -> int:
     """End of the stack of multi-cell rows from `start`: one single-piece row may sit between
-    two of them (a wrapped cell, a group label); a wide vertical gap ends the stack."""
+    two of them (a wrapped cell, a group label). A gap wider than the rows' own spacing ends
+    the stack (a heading or a paragraph follows), and so does a caption."""
+    if _CAPTION.match(_text(rows[start])):
+        return start + 1
     end = start + 1
     j = start + 1
+    gaps: list[float] = []
     while j < len(rows):
-        if _gap(rows[j - 1], rows[j]) > 2.5 * style.line_pitch:
+        gap = _gap(rows[j - 1], rows[j])
+        usual = statistics.median(gaps) if gaps else 1.5 * style.line_pitch
+        if gap > _ROW_GAP_SPREAD * usual or _CAPTION.match(_text(rows[j])):
             break
+        gaps.append(gap)
         if len(cells[j]) >= 2:
             end = j + 1
             j += 1
@@ -187,6 +196,10 @@ def _stack_end(
             continue
         break
     return end
+
+
+def _text(row: list[TextLine]) -> str:
+    return " ".join(ln.text for ln in sorted(row, key=lambda ln: ln.x0))
 
 
 def _gap(upper: list[TextLine], lower: list[TextLine]) -> float:
