@@ -27,8 +27,8 @@ import pytest
 from workflows.research.academic_lit_review.paper_processor.store import safe_stem
 from workflows.research.academic_lit_review.paper_processor.testing.degraded_pdfs import (
     write_image_of_text_pdf,
-    write_spaceless_pdf,
     write_text_then_photo_pdf,
+    write_unmapped_font_pdf,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.loopback import serve_loopback
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import (
@@ -513,11 +513,11 @@ def test_doctor_flags_an_unhealthy_service(tmp_path: Path, fakes: Fakes) -> None
 # -- real marker -----------------------------------------------------------------------------------
 @pytest.mark.marker
 def test_run_with_real_marker(tmp_path: Path, fakes: Fakes) -> None:
-    # A rotated page without space characters: marker runs its words together; the quality
-    # stage repairs it from pdfium's text (no OCR needed, so this stays quick).
-    spaceless = write_spaceless_pdf(tmp_path / "spaceless.pdf", ["Words kept apart by gaps only."])
-    fakes.host.add("/spaceless.pdf", Respond(body=spaceless))
-    damaged = {"doi": "10.5555/t.spaceless", "oa_urls": [f"{fakes.web_url}/spaceless.pdf"]}
+    # A page whose font maps its glyphs to no letters: its text layer is garbage, and the
+    # quality stage reads the page again with OCR.
+    garbled = write_unmapped_font_pdf(tmp_path / "garbled.pdf", ["Words kept apart by gaps only."])
+    fakes.host.add("/garbled.pdf", Respond(body=garbled))
+    damaged = {"doi": "10.5555/t.garbled", "oa_urls": [f"{fakes.web_url}/garbled.pdf"]}
     papers = write_json(tmp_path / "papers.json", [fakes.open_access(7, pages=2), damaged])
     env = _env()
     del env["PAPER_PROCESSOR_CONVERTER"]
@@ -533,12 +533,12 @@ def test_run_with_real_marker(tmp_path: Path, fakes: Fakes) -> None:
         assert paragraph in markdown
     # Quality in the manifest and in the closing table.
     assert outcome["quality"]["flags"] == [] and outcome["quality"]["score"] >= 0.9
-    assert repaired["quality"]["pages"][0]["repaired_by"] == "pdf_text"
+    assert repaired["quality"]["pages"][0]["repaired_by"] == "ocr"
     assert (
         "Words kept apart by gaps only."
         in (tmp_path / "out" / repaired["markdown_file"]).read_text()
     )
-    assert re.search(r"repaired\s.*1\s.*page\(s\) 1 by pdf_text", result.stdout), result.stdout
+    assert re.search(r"repaired\s.*1\s.*page\(s\) 1 by ocr", result.stdout), result.stdout
 
 
 @pytest.mark.marker

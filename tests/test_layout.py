@@ -10,10 +10,19 @@ import pytest
 from workflows.research.academic_lit_review.paper_processor.context import Context
 from workflows.research.academic_lit_review.paper_processor.conversion import worker
 from workflows.research.academic_lit_review.paper_processor.conversion.layout import builder
+from workflows.research.academic_lit_review.paper_processor.conversion.layout.furniture import (
+    LINE_NUMBER,
+    mark_furniture,
+)
+from workflows.research.academic_lit_review.paper_processor.conversion.layout.lines import TextLine
 from workflows.research.academic_lit_review.paper_processor.conversion.layout.spacing import (
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs import (
+    TABLE_CAPTION,
+    write_blocks_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs import (
     BANNER_HEADINGS,
     BANNERS,
@@ -127,10 +136,9 @@ def test_only_section_titles_become_headings(converter, tmp_path):
     flat = _flat(markdown)
     for text in [*BANNERS, *NOT_SECTION_TITLES]:
         assert text in flat
-    # The link into section 2 still lands: marker hangs its target on the nearest block, a
-    # heading here; the target now stands in front of the heading instead of in its text.
-    assert "<span" not in "".join(heading_lines)
-    assert re.search(r'<span id="page-0-\d+"></span>\s*#', markdown)
+    # marker hangs the target of the link into section 2 on the nearest block, a heading here;
+    # links into the document's own pages and their targets are dropped, the link's words stay.
+    assert "<span" not in markdown and "(#page-" not in markdown
 
 
 def test_words_run_together_get_their_spaces_back(tmp_path):
@@ -239,3 +247,90 @@ def test_real_papers_keep_their_section_titles(converter, tmp_path, name):
     expected = REAL_PAPERS[name]
     assert [h for h in found if h in expected] == expected, found
     assert structure["fallback_pages"] == ()
+
+
+def _table_rows(markdown: str) -> list[list[str]]:
+    """The cells of the markdown table rows, header first, without the rule under the header."""
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith("|") and not set(line) <= set("|-: ")
+    ]
+
+
+def test_lists_tables_and_page_breaks_come_out_whole(converter, tmp_path):
+    paper = write_blocks_paper(tmp_path / "blocks.pdf")
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(paper.path))
+    try:
+        first, second = (" ".join(doc[i].get_textpage().get_text_range().split()) for i in (0, 1))
+    finally:
+        doc.close()
+    words = paper.runs_on.split()
+    # The paragraph does run from page one onto page two, past the page's footnote.
+    assert " ".join(words[:8]) in first and " ".join(words[-8:]) in second
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+
+    assert structure["fallback_pages"] == ()
+    # Bullets whose text wraps under their first word: one list item each, whole.
+    items = [_flat(line[2:]) for line in markdown.splitlines() if line.startswith("- ")]
+    assert items == [_flat(b) for b in paper.bullets]
+    # Numbered steps with a hanging indent: one paragraph each.
+    for step in paper.steps:
+        assert _flat(step) in paragraphs
+    # The table of aligned cells is a markdown table, row by row; its caption stands apart.
+    assert _table_rows(markdown) == paper.table
+    assert TABLE_CAPTION in paragraphs
+    # The paragraph broken by the page end is whole; the footnote is a paragraph of its own.
+    assert _flat(paper.runs_on) in paragraphs
+    assert _flat(paper.footnote) in paragraphs
+    # The sideways table reads row by row (its lines run up the page), none of its text lost.
+    flat = _flat(markdown)
+    assert "Table 3: Documents, pages, tables and figures by source." in flat
+    for row in paper.rotated_table:
+        assert " ".join(row[1:]) in flat
+        assert re.search(rf"\b{re.escape(row[0])}\b", flat)
+
+
+def test_sideways_table_pages_of_a_real_paper_keep_their_text(converter, tmp_path):
+    pdf = SHARED_DATA / "papers" / "allenai+science-parse" / "superscripttest.pdf"
+    if not pdf.exists():
+        pytest.skip(f"shared corpus not present at {pdf.parent}")
+    out = tmp_path / "sideways.md"
+    # Pages 8 and 9: landscape tables, which pdftext gives a word per line.
+    converter.convert(worker.Job(pdf_path=str(pdf), out_path=str(out), page_range=(7, 8)))
+    flat = _flat(out.read_text(encoding="utf-8"))
+
+    assert "Table 2. The rate of CN(1,2) of seeds of different seed sets" in flat
+    # The "Top k" column (25, 50, 75, 100 in every block of rows) is no margin line numbering.
+    for value in ("93.44", "96.52", "97.57", "98.08", "4501", "5125"):
+        assert value in flat
+    assert re.search(r"\b25\b.*\b50\b.*\b75\b.*\b100\b", flat)
+
+
+def _line(text: str, x0: float, y0: float, width: float) -> TextLine:
+    return TextLine(
+        index=0, output=None, x0=x0, y0=y0, x1=x0 + width, y1=y0 + 9, text=text,
+        size=9.0, bold=False, italic=False,
+    )  # fmt: skip
+
+
+def test_line_numbers_in_the_margin_go_but_a_table_column_of_numbers_stays():
+    margin = [_line(f"{n}", 40, 90 + 12 * n, 8) for n in range(1, 13)]
+    prose = [
+        _line("a line of running text in the body", 72, 90 + 12 * n, 460) for n in range(1, 13)
+    ]
+    tops = [90 + 12 * n for n in range(12)]
+    names = [_line(name, 72, y, 30) for name, y in zip(["AD", "", "", ""] * 3, tops, strict=True)]
+    ks = [_line(str(k), 150, y, 14) for k, y in zip([25, 50, 75, 100] * 3, tops, strict=True)]
+    values = [_line(f"9{n}.44", 220, y, 24) for n, y in enumerate(tops)]
+
+    mark_furniture(
+        [margin + prose, [n for n in names if n.text] + ks + values], [792, 792], [612, 612]
+    )
+
+    assert all(LINE_NUMBER in ln.tags for ln in margin)
+    assert not [ln for ln in ks if ln.tags]

@@ -109,7 +109,7 @@ class MarkerConverter:
         return converter, reports
 
     def convert(self, job: Job) -> int:
-        from .layout.install import headings_of, loosen_lists
+        from .layout.install import drop_page_anchors, headings_of, loosen_lists
 
         converter, reports = self._converter, self._reports
         if job.page_range is not None:
@@ -120,7 +120,7 @@ class MarkerConverter:
         rendered = converter(job.pdf_path)
         markdown, _ext, _images = self._text_from_rendered(rendered)
         if self._text_layer:
-            markdown = loosen_lists(markdown)
+            markdown = loosen_lists(drop_page_anchors(markdown))
         Path(job.out_path).write_text(markdown, encoding="utf-8")
         fallbacks = [vars(f) for report in reports for f in report.fallbacks]
         self.structure = {

@@ -14,6 +14,7 @@ from .columns import Run
 from .headings import REFERENCES, continues_heading, looks_like_heading
 from .lines import DocumentStyle, TextLine
 from .runin import split_run_in
+from .tables import split_tables
 from .title import TITLE
 
 HEADING = "SectionHeader"
@@ -21,6 +22,7 @@ TEXT = "Text"
 CAPTION = "Caption"
 LIST_ITEM = "ListItem"
 FOOTNOTE = "Footnote"
+TABLE = "Table"
 
 _CAPTION_START = re.compile(
     r"^(fig(ure)?|tab(le)?|algorithm|listing|scheme|chart)\.?\s*(\d+|[IVX]+)[a-z]?\s*[.:|—–-]", re.I
@@ -51,6 +53,17 @@ class Block:
         return " ".join(line.text for line in self.lines)
 
     @property
+    def page_bbox(self) -> tuple[float, float, float, float]:
+        """The block's box on the page, whichever way its text is turned."""
+        boxes = [ln.page_box for ln in self.lines]
+        return (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+
+    @property
     def bbox(self) -> tuple[float, float, float, float]:
         return (
             min(ln.x0 for ln in self.lines),
@@ -66,10 +79,24 @@ class Context:
 
     style: DocumentStyle
     in_references: bool = False
+    raw_page: dict | None = None  # pdftext's glyphs of the page being laid out (tables)
 
 
 def segment(run: Run, ctx: Context) -> list[Block]:
-    """Cut one column run into blocks, in order."""
+    """Cut one column run into blocks, in order: its tables, and text blocks between them."""
+    if ctx.in_references:  # labelled entries side by side with their text are no table
+        return _segment_text(run, ctx)
+    blocks: list[Block] = []
+    for piece in split_tables(run, ctx.style, ctx.raw_page):
+        if piece.table:
+            blocks.append(Block(TABLE, piece.run.lines))
+        else:
+            blocks.extend(_segment_text(piece.run, ctx))
+    return blocks
+
+
+def _segment_text(run: Run, ctx: Context) -> list[Block]:
+    """Cut a stretch of a column run without tables into blocks, in order."""
     blocks: list[Block] = []
     lines = run.lines
     i = 0
@@ -200,7 +227,7 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
         return True
     indent = line.x0 - run.left
     prev_indent = prev.x0 - run.left
-    prev_short = prev.x1 < run.right - 2.5 * size
+    prev_short = _ended_early(prev, line, run, size)
     if block.kind == LIST_ITEM:
         if _BULLET.match(line.text) and not ctx.in_references:
             return True
@@ -227,6 +254,11 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
         return True
     # A first-line indent after a line that ran to the margin, unless the block hangs
     # (its next lines are indented too: a reference list or a quotation).
+    # A line set in under a labelled line ("3. Haider, B. ...", "• Spans ...") is the rest of
+    # that item: its label hangs in the margin.
+    labelled = _BULLET.match(block.lines[0].text) or _REF_START.match(block.lines[0].text)
+    if labelled and prev_indent < 0.5 * size and 0.7 * size < indent < 4 * size:
+        return False
     if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         hanging = (
@@ -241,6 +273,16 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
     ):
         return True
     return False
+
+
+def _ended_early(prev: TextLine, line: TextLine, run: Run, size: float) -> bool:
+    """True where `prev` stops short of the column's right edge by more than the next line's
+    first word needs: the line was ended, not filled (also in ragged-right text, whose full
+    lines stop short by less than a word)."""
+    room = run.right - prev.x1
+    char_width = prev.width / max(1, len(prev.text))
+    first = line.words[0] if line.words else ""
+    return room > max(size, (len(first) + 1) * char_width)
 
 
 def mark_footnotes(blocks: list[Block], style: DocumentStyle, page_height: float) -> None:

@@ -46,10 +46,11 @@ from .lines import (
     heavy_weight,
     sizes_are_usable,
     text_line,
+    turn_upright,
 )
 from .review import review_headings
-from .spacing import recover_spaces
-from .splitting import split_at_gaps
+from .spacing import chars_by_span_start, recover_spaces
+from .splitting import join_word_lines, split_at_gaps
 from .title import mark_title, merge_title_blocks
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,11 @@ class TextLayerLayoutBuilder(LayoutBuilder):
             heights = [page.polygon.height for page in pages]
             widths = [page.polygon.width for page in pages]
             mark_furniture([lines_by_page[p.page_id] for p in pages], heights, widths)
+            raw = getattr(provider, "raw_pdftext_pages", {}) or {}
+            # After the furniture, which sits upright on the page.
+            for page, width, height in zip(pages, widths, heights, strict=True):
+                glyphs = chars_by_span_start(raw.get(page.page_id))
+                turn_upright(lines_by_page[page.page_id], glyphs, width, height)
             mark_title(
                 lines_by_page.get(pages[0].page_id, []), style, heights[0]
             ) if pages else None
@@ -130,6 +136,7 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         raw = getattr(provider, "raw_pdftext_pages", {}) or {}
         for page_id, page_outputs in outputs.items():
             report.respaced_lines += recover_spaces(page_outputs, raw.get(page_id))
+            page_outputs = join_word_lines(page_outputs)
             outputs[page_id] = [part for o in page_outputs for part in split_at_gaps(o)]
         every = [o for outs in outputs.values() for o in outs]
         usable = sizes_are_usable(every)
@@ -159,6 +166,7 @@ def _reason(exc: BaseException) -> str:
 def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     """One page's blocks in reading order: headers first, then the body, footers last."""
     body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER}]
+    ctx.raw_page = getattr(page, "pdftext_page", None)
     blocks: list[Block] = [Block("PageHeader", [ln]) for ln in lines if HEADER in ln.tags]
     body_blocks: list[Block] = []
     for number, run in enumerate(reading_order(body)):
@@ -245,7 +253,7 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
     for block in blocks:
         block_type = BlockTypes[block.kind]
         marker_block = page.add_block(
-            get_block_class(block_type), PolygonBox.from_bbox(list(block.bbox))
+            get_block_class(block_type), PolygonBox.from_bbox(list(block.page_bbox))
         )
         marker_block.top_k = {block_type: 1.0}
         marker_block.source = "heuristics"

@@ -16,6 +16,8 @@ from .lines import TextLine
 
 _MIN_SIDE_LINES = 3
 _MAX_DEPTH = 3
+_PROSE_WORDS = 4  # a line of text has at least this many words ...
+_PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels are many)
 
 
 @dataclass
@@ -38,10 +40,10 @@ def reading_order(lines: list[TextLine]) -> list[Run]:
 def _split(lines: list[TextLine], depth: int) -> list[Run]:
     gutter = _find_gutter(lines) if depth < _MAX_DEPTH else None
     if gutter is None:
-        return [_run(sorted(lines, key=_top_then_left))]
+        return [_run(in_rows(lines))]
     runs: list[Run] = []
     band: list[TextLine] = []
-    for line in sorted(lines, key=_top_then_left):
+    for line in in_rows(lines):
         if line.x0 < gutter[0] and line.x1 > gutter[1]:
             runs.extend(_band_runs(band, gutter, depth))
             band = []
@@ -87,8 +89,22 @@ def _run(lines: list[TextLine], *, spanning: bool = False) -> Run:
     return Run(lines=lines, left=left, right=right, spanning=spanning)
 
 
-def _top_then_left(line: TextLine) -> tuple[float, float]:
-    return (round(line.y0 / 2), line.x0)
+def in_rows(lines: list[TextLine]) -> list[TextLine]:
+    """The lines top to bottom, and left to right within a row: lines whose heights overlap by
+    half the lower one's share a row, whatever their tops (a word with a superscript, words
+    pdftext returned one per line with their own glyph boxes)."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: (ln.y0 + ln.y1) / 2):
+        row = rows[-1] if rows else None
+        if row is not None:
+            top = min(ln.y0 for ln in row)
+            bottom = max(ln.y1 for ln in row)
+            overlap = min(bottom, line.y1) - max(top, line.y0)
+            if overlap > 0.5 * min(line.height, min(ln.height for ln in row)):
+                row.append(line)
+                continue
+        rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda ln: ln.x0)]
 
 
 def _find_gutter(lines: list[TextLine]) -> tuple[float, float] | None:
@@ -134,4 +150,13 @@ def _find_gutter(lines: list[TextLine]) -> tuple[float, float] | None:
     # (a label, a centred block) are no column.
     if min(left, right) < 0.2 * (left + right):
         return None
+    # Columns of text hold lines of several words; the columns of a table (short cells) are
+    # one area, read row by row.
+    for side in (
+        [ln for ln in lines if ln.x1 <= gutter[1]],
+        [ln for ln in lines if ln.x0 >= gutter[0]],
+    ):
+        prose = sum(len(ln.words) >= _PROSE_WORDS for ln in side)
+        if prose < max(_MIN_SIDE_LINES, _PROSE_SHARE * len(side)):
+            return None
     return gutter

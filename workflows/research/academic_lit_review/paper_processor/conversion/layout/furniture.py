@@ -96,6 +96,20 @@ def _mark_line_numbers(lines: list[TextLine]) -> None:
         )
         values = [int(ln.text) for ln in members]
         rising = sum(b > a for a, b in zip(values, values[1:], strict=False))
-        if rising >= 0.7 * (len(values) - 1):
+        if rising >= 0.7 * (len(values) - 1) and _in_a_margin(members, lines):
             for ln in members:
                 ln.tags.add(LINE_NUMBER)
+
+
+def _in_a_margin(members: list[TextLine], lines: list[TextLine]) -> bool:
+    """Line numbers stand beside the text, with (almost) none of it on their outer side; a
+    table's column of numbers (25, 50, 75, 100 in every block of rows) has cells on both."""
+    left = min(ln.x0 for ln in members)
+    right = max(ln.x1 for ln in members)
+    top = min(ln.y0 for ln in members)
+    bottom = max(ln.y1 for ln in members)
+    own = {id(ln) for ln in members}
+    beside = [ln for ln in lines if id(ln) not in own and ln.y1 > top and ln.y0 < bottom]
+    outside_left = sum(ln.x1 <= left for ln in beside)
+    outside_right = sum(ln.x0 >= right for ln in beside)
+    return min(outside_left, outside_right) <= 2

@@ -56,3 +56,15 @@ def loosen_lists(markdown: str) -> str:
         if here and there and here.group(1) == there.group(1):
             out.append("")
     return "\n".join(out)
+
+
+_PAGE_ANCHOR = re.compile(r'<span id="page-\d+-\d+"></span>')
+_PAGE_LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(#page-\d+-\d+\)")
+
+
+def drop_page_anchors(markdown: str) -> str:
+    """The markdown without marker's links into its own pages: `[[12]](#page-9-0)` reads `[12]`
+    and the `<span id="page-9-0">` anchors go. They glue markup to the words they sit on
+    (`<span id="page-1-0"></span>Identifying`), and point nowhere once the text is chunked;
+    links out of the document (URLs) stay."""
+    return _PAGE_LINK.sub(r"\1", _PAGE_ANCHOR.sub("", markdown))

@@ -48,6 +48,13 @@ class TextLine:
         return self.x1 - self.x0
 
     @property
+    def page_box(self) -> tuple[float, float, float, float]:
+        """The line's box on the page (x0..y1 are in reading orientation, turned for a page set
+        sideways)."""
+        x0, y0, x1, y1 = self.output.line.polygon.bbox
+        return (x0, y0, x1, y1)
+
+    @property
     def height(self) -> float:
         return self.y1 - self.y0
 
@@ -191,3 +198,43 @@ def document_style(pages: list[list[TextLine]]) -> DocumentStyle:
     pitch = statistics.median(pitches) if pitches else body * 1.2
     body_font = fonts.most_common(1)[0][0] if fonts else ""
     return DocumentStyle(body_size=body, line_pitch=pitch, body_font=body_font)
+
+
+def turn_upright(
+    lines: list[TextLine], glyphs: dict[int, list[dict]], width: float, height: float
+) -> None:
+    """On a page set sideways (a landscape table on a portrait page: most of its letters run up
+    or down the page), give the page's lines coordinates in their reading orientation, so
+    columns, rows and paragraphs are found as on an upright page. Pages with a little turned
+    text (a stamp up the margin) are left as they are."""
+    turns = {id(line): _direction(line, glyphs) for line in lines}
+    letters = sum(len(line.text) for line in lines)
+    for turn in ("up", "down"):
+        turned = [line for line in lines if turns[id(line)] == turn]
+        if sum(len(line.text) for line in turned) <= 0.5 * letters:
+            continue
+        # Lines too short to show a direction (a one-digit cell) turn with the page.
+        for line in [ln for ln in lines if turns[id(ln)] in (turn, None)]:
+            x0, y0, x1, y1 = line.x0, line.y0, line.x1, line.y1
+            if turn == "up":  # read bottom to top: the next line is further right
+                line.x0, line.x1, line.y0, line.y1 = height - y1, height - y0, x0, x1
+            else:  # read top to bottom: the next line is further left
+                line.x0, line.x1, line.y0, line.y1 = y0, y1, width - x1, width - x0
+
+
+def _direction(line: TextLine, glyphs: dict[int, list[dict]]) -> str | None:
+    """Which way the line's letters run on the page: "right", "up", "down", or None where it
+    has too few letters to tell."""
+    centres = [
+        ((c["bbox"][0] + c["bbox"][2]) / 2, (c["bbox"][1] + c["bbox"][3]) / 2)
+        for span in line.output.spans
+        for c in glyphs.get(span.minimum_position) or []
+        if c["char"].strip()
+    ]
+    if len(centres) < 2:
+        return None
+    dx = centres[-1][0] - centres[0][0]
+    dy = centres[-1][1] - centres[0][1]
+    if abs(dy) > 2 * abs(dx):
+        return "up" if dy < 0 else "down"
+    return "right"

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marker.processors import BaseProcessor
 from marker.processors.footnote import FootnoteProcessor
 from marker.processors.line_numbers import LineNumbersProcessor
 from marker.processors.marginalia import MarginaliaProcessor
-from marker.processors.reference import ReferenceProcessor
 from marker.processors.sectionheader import SectionHeaderProcessor
 from marker.schema import BlockTypes
 
@@ -45,36 +43,12 @@ class KeepOrderFootnoteProcessor(FootnoteProcessor):
             self.assign_superscripts(page, document)
 
 
-class AnchorsBeforeHeadingsProcessor(BaseProcessor):
-    """Link targets that marker put inside a heading move in front of it.
-
-    marker's reference processor hangs each internal link target (`<span id="page-3-0">`) on
-    the block nearest to it, often a section heading, whose text then carries the span ("##
-    <span id=...></span>2 Methods"). In front of the heading the link still lands there, and
-    the heading reads as its words alone.
-    """
-
-    def __call__(self, document: Any) -> None:
-        for page in document.pages:
-            for block_id in list(page.structure or []):
-                block = page.get_block(block_id)
-                if block is None or block.block_type != BlockTypes.SectionHeader:
-                    continue
-                anchors = [c for c in block.structure or [] if c.block_type == BlockTypes.Reference]
-                if not anchors:
-                    continue
-                block.structure = [c for c in block.structure if c not in anchors]
-                at = page.structure.index(block_id)
-                page.structure[at:at] = anchors
-
-
 def adapt_processors(processors: list[Any]) -> list[Any]:
     """`processors` with marker's heading and footnote processors swapped for ones that keep
     the levels and the order the layout stage chose, and without its marginalia and line-number
     processors: the layout stage already took running heads and margin line numbers out, and
     marker's guesses drop real text here (a title close to the top edge; every number that
-    starts a line on a page of numbers, such as a table's cells). Link targets marker hangs on
-    headings move in front of them, after its reference processor placed them."""
+    starts a line on a page of numbers, such as a table's cells)."""
     swapped = []
     for p in processors:
         if type(p) in (MarginaliaProcessor, LineNumbersProcessor):
@@ -84,8 +58,6 @@ def adapt_processors(processors: list[Any]) -> list[Any]:
         elif type(p) is FootnoteProcessor:
             p = KeepOrderFootnoteProcessor()
         swapped.append(p)
-        if type(p) is ReferenceProcessor:
-            swapped.append(AnchorsBeforeHeadingsProcessor())
     return swapped
 
 
