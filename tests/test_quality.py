@@ -195,6 +195,28 @@ def test_a_text_layer_in_another_language_is_confirmed_by_its_image_and_kept(
     assert unconfirmed.pages[0].repaired_by is None
 
 
+def test_a_page_whose_words_ran_together_is_flagged_and_repaired_from_pdfium_text(
+    tmp_path: Path,
+) -> None:
+    # The layout stage recovers word spaces, but a page it leaves as page text (its fallback)
+    # comes out as pdftext reads it: the words of this rotated page run together. Rung (a) puts
+    # pdfium's spacing back, with no OCR needed.
+    from workflows.research.academic_lit_review.paper_processor.conversion.quality.repair import (
+        check_and_repair,
+    )
+
+    path = write_spaceless_pdf(tmp_path / "spaceless.pdf", SENTENCES)
+    run_together = "\n".join("".join(sentence.split()) for sentence in SENTENCES)
+    markdown = f"\n\n{{0}}{'-' * 48}\n\n{run_together}\n"
+
+    repaired, report = check_and_repair(str(path), markdown, [0], ocr=())
+
+    [page] = report.pages
+    assert "missing_spaces" in page.flags and page.repaired_by == "pdf_text", page
+    assert _has_sentences(repaired), repaired
+    assert report.flags == [] and report.score >= 0.8, report
+
+
 # -- real marker, real OCR, the real graph ------------------------------------------------------
 
 
