@@ -26,9 +26,10 @@ from .converters import ConverterGone
 from .worker import Done, Failed, Job, WorkerSpec
 
 _WORKER_MODULE = "workflows.research.academic_lit_review.paper_processor.conversion.worker"
-# The worker's first statement ignores Ctrl-C, before the package is imported: a terminal sends
-# it to the whole process group, only the parent acts on it (it stops the workers), and a worker
-# still importing would die of it with a KeyboardInterrupt traceback on the user's terminal.
+# Ctrl-C in a terminal goes to the whole foreground process group, and only the parent acts on
+# it (it stops the workers). Workers run in a process group of their own, so a worker still
+# starting (Python's own startup, before any statement of ours) cannot die of it with a traceback
+# on the user's terminal; the first statement also ignores a SIGINT sent to the worker itself.
 _WORKER_COMMAND = (
     "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
     f"from {_WORKER_MODULE} import serve_channel; serve_channel(int(sys.argv[1]))"
@@ -90,6 +91,7 @@ class LocalBackend:
             pass_fds=[child_sock.fileno()],
             env=env,
             stdin=subprocess.DEVNULL,
+            process_group=0,
         )
         child_sock.close()
         conn = Connection(parent_sock.detach())

@@ -22,7 +22,7 @@ each document's deadline, and what happens to a document whose converter dies.
 - **Recycling**: converters are replaced after `max_docs_per_worker` documents (leaks).
 - **Sharing**: when another run waits with fewer converters, a converter whose document ended
   with none queued behind it goes to that run (`Lease.should_yield`), and this run asks for one
-  back.
+  back; so does a converter with no document when that run starts waiting.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ class ConverterPool(PlacePool[_Held]):
         self._lease: Lease | None = None
         self._held: set[_Held] = set()
         self._task_group: TaskGroup | None = None
+        self._wanted: anyio.Event | None = None  # set when another run waits for a converter
         self._seconds_per_page: float | None = None  # moving average over finished documents
         self.requeued = 0  # documents handed to a converter retired before they started
         self.retried = 0  # documents tried again after their converter died
@@ -124,8 +125,11 @@ class ConverterPool(PlacePool[_Held]):
         # Connecting (Ray) blocks: never on the event loop.
         await anyio.to_thread.run_sync(self.backend.connect)
         self._lease = self._stock.lease(self.workers, hungry=self._hungry)
+        self._wanted = anyio.Event()
+        self._lease.when_wanted(lambda: self._wanted.set())  # on this loop, outside any task
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
+        self._task_group.start_soon(self._hand_over_when_wanted)
         # Converters are asked for now (started, when the stock has none warm, in the
         # background), so their start overlaps the run's first downloads.
         for _ in range(self.workers):
@@ -190,6 +194,22 @@ class ConverterPool(PlacePool[_Held]):
         assert self._lease is not None and self._task_group is not None
         self._lease.give(held.converter)
         self._task_group.start_soon(self._acquire)
+
+    async def _hand_over_when_wanted(self) -> None:
+        """When another run waits for a converter, hand it one of ours that has no document.
+
+        Handing over only as a document ends is not enough: this run may wait for papers that
+        the waiting run holds the leases of, with its converter idle meanwhile.
+        """
+        assert self._lease is not None
+        while True:
+            await self._wanted.wait()
+            self._wanted = anyio.Event()
+            for held in list(self._held):
+                idle = held.last_answered is None or held.last_answered.is_set()
+                if idle and not held.retired and self._lease.should_yield():
+                    self._hand_over(held)
+                    break
 
     async def _take(self) -> _Held:
         while True:

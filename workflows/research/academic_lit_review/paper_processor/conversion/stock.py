@@ -96,7 +96,14 @@ class ConverterStock:
             self._requests.append(request)
             grants = self._grant()
             self._fill()
+            waiting = request in self._requests and self._live() >= self._size
+            mine = self._held[request.lease]
+            richer = [other for other, n in self._held.items() if n > mine] if waiting else []
         self._dispatch(grants)
+        # No converter to start or grant: runs holding more may hold one that has no document
+        # (they wait for papers, perhaps for the ones this run is converting). Ask them.
+        for other in richer:
+            other.wanted()
 
     def _withdraw(self, request: _Request) -> None:
         with self._lock:
@@ -296,6 +303,21 @@ class Lease:
         self.stock = stock
         self.want = want
         self.hungry = hungry
+        self._on_wanted: tuple[asyncio.AbstractEventLoop, Callable[[], None]] | None = None
+
+    def when_wanted(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on this (the running) event loop when another run waits for a
+        converter and this run holds more: it may hand over one that has no document."""
+        self._on_wanted = (asyncio.get_running_loop(), callback)
+
+    def wanted(self) -> None:
+        """From any thread: another run waits for a converter (see when_wanted)."""
+        if self._on_wanted is not None:
+            loop, callback = self._on_wanted
+            try:
+                loop.call_soon_threadsafe(callback)
+            except RuntimeError:  # that loop is closed: the run is gone
+                pass
 
     async def take(self) -> Converter:
         """The next converter for this run, once the stock has one for it."""
