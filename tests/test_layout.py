@@ -19,6 +19,9 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.banner_pdfs import (
+    write_banner_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs import (
     TABLE_CAPTION,
     write_blocks_paper,
@@ -351,3 +354,16 @@ def test_a_float_between_a_paragraphs_halves_goes_after_it(converter, tmp_path):
     # Each displayed question wrapped onto two lines is one paragraph.
     for question in paper.questions:
         assert question in paragraphs
+
+
+def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path):
+    paper = write_banner_paper(tmp_path / "banner.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # Each column reads whole, left before right, and the banner is kept outside them.
+    left = paragraphs.index(_flat(paper.left_column))
+    assert paragraphs[left + 1] == _flat(paper.right_column)
+    assert paper.banner in paragraphs
+    assert paper.banner not in [h["text"] for h in structure.get("headings", [])]

@@ -48,6 +48,7 @@ class Block:
     run_in: bool = False  # a bold phrase cut from the start of a paragraph
     run: int = 0  # which column run of its page it came from
     continues: bool = False  # its last sentence goes on in the next block (column or page break)
+    margin: bool = False  # text set sideways in a side margin, outside the columns' flow
     level: int | None = None
 
     @property

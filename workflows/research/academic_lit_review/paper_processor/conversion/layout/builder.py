@@ -30,7 +30,7 @@ from .blocks import (
 )
 from .columns import reading_order
 from .continuation import join_across_breaks
-from .furniture import FOOTER, HEADER, LINE_NUMBER, mark_furniture
+from .furniture import FOOTER, HEADER, LINE_NUMBER, MARGIN_NOTE, mark_furniture
 from .headings import (
     KNOWN,
     assign_levels,
@@ -165,7 +165,7 @@ def _reason(exc: BaseException) -> str:
 
 def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     """One page's blocks in reading order: headers first, then the body, footers last."""
-    body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER}]
+    body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER, MARGIN_NOTE}]
     ctx.raw_page = getattr(page, "pdftext_page", None)
     blocks: list[Block] = [Block("PageHeader", [ln]) for ln in lines if HEADER in ln.tags]
     body_blocks: list[Block] = []
@@ -177,6 +177,8 @@ def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     mark_footnotes(body_blocks, ctx.style, page.polygon.height)
     # Footnotes read after the page's text, never inside a sentence (see continuation.py).
     blocks.extend(b for b in body_blocks if b.kind != FOOTNOTE)
+    # Text up a side margin is no part of the columns' flow: it reads after the page's text.
+    blocks.extend(Block(TEXT, [ln], margin=True) for ln in lines if MARGIN_NOTE in ln.tags)
     blocks.extend(b for b in body_blocks if b.kind == FOOTNOTE)
     blocks.extend(Block("PageFooter", [ln]) for ln in lines if FOOTER in ln.tags)
     return blocks

@@ -14,6 +14,7 @@ from .lines import TextLine
 HEADER = "header"
 FOOTER = "footer"
 LINE_NUMBER = "line_number"
+MARGIN_NOTE = "margin_note"  # text set sideways up a side margin, once (a banner, a stamp)
 
 _MARGIN_SHARE = 0.09  # top and bottom share of the page where running heads live
 _PAGE_NUMBER = re.compile(
@@ -45,6 +46,9 @@ def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: li
             if _PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated:
                 line.tags.add(HEADER if top else FOOTER)
         _mark_edge_lines(lines, repeated, height, width)
+        for line in _side_margin_lines(lines, width):
+            if not line.tags:
+                line.tags.add(MARGIN_NOTE)
 
 
 def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
@@ -53,12 +57,15 @@ def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[Text
     edges = [ln for ln in ordered[:3] if ln.y1 < height * 0.2]
     edges += [ln for ln in ordered[-3:] if ln.y0 > height * 0.8]
     # Vertical text up a side margin (a journal's name and volume on every page).
-    edges += [
+    return edges + _side_margin_lines(lines, width)
+
+
+def _side_margin_lines(lines: list[TextLine], width: float) -> list[TextLine]:
+    return [
         ln
         for ln in lines
         if ln.height > 2 * ln.width and (ln.x1 < width * 0.1 or ln.x0 > width * 0.9)
     ]
-    return edges
 
 
 def _repeated_shapes(
