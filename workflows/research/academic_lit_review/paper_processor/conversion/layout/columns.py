@@ -102,8 +102,9 @@ def in_rows(lines: list[TextLine]) -> list[TextLine]:
     """
     typical = float(np.median([ln.height for ln in lines])) if lines else 0.0
     tall = [ln for ln in lines if ln.height > _TALL_LINE * max(typical, 1.0)]
+    tall_ids = {id(ln) for ln in tall}
     rows: list[list[TextLine]] = []
-    for line in sorted((ln for ln in lines if ln not in tall), key=_middle):
+    for line in sorted((ln for ln in lines if id(ln) not in tall_ids), key=_middle):
         row = rows[-1] if rows else None
         if row is not None:
             top = min(ln.y0 for ln in row)

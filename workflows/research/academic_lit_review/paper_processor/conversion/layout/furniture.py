@@ -17,6 +17,7 @@ LINE_NUMBER = "line_number"
 MARGIN_NOTE = "margin_note"  # text set sideways up a side margin, once (a banner, a stamp)
 
 _MARGIN_SHARE = 0.09  # top and bottom share of the page where running heads live
+_SIDEWAYS_SHARE = 0.3  # a page with more of its lines set sideways than this is turned
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$",
     re.I,
@@ -46,9 +47,18 @@ def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: li
             if _PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated:
                 line.tags.add(HEADER if top else FOOTER)
         _mark_edge_lines(lines, repeated, height, width)
-        for line in _side_margin_lines(lines, width):
-            if not line.tags:
-                line.tags.add(MARGIN_NOTE)
+        _mark_margin_notes(lines, width)
+
+
+def _mark_margin_notes(lines: list[TextLine], width: float) -> None:
+    """Sideways text up a side margin of an upright page, once on it: a note beside the text.
+    On a page set sideways (most of its lines run up the page) it is the text itself."""
+    sideways = sum(ln.height > 2 * ln.width for ln in lines)
+    if sideways > _SIDEWAYS_SHARE * len(lines):
+        return
+    for line in _side_margin_lines(lines, width):
+        if not line.tags:
+            line.tags.add(MARGIN_NOTE)
 
 
 def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
