@@ -19,9 +19,15 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.banner_pdfs import (
+    write_banner_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs import (
     TABLE_CAPTION,
     write_blocks_paper,
+)
+from workflows.research.academic_lit_review.paper_processor.testing.float_pdfs import (
+    write_float_paper,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs import (
     BANNER_HEADINGS,
@@ -334,3 +340,30 @@ def test_line_numbers_in_the_margin_go_but_a_table_column_of_numbers_stays():
 
     assert all(LINE_NUMBER in ln.tags for ln in margin)
     assert not [ln for ln in ks if ln.tags]
+
+
+def test_a_float_between_a_paragraphs_halves_goes_after_it(converter, tmp_path):
+    paper = write_float_paper(tmp_path / "float.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # The sentence the figure interrupts in the PDF reads whole, its caption right after it.
+    at = paragraphs.index(_flat(paper.interrupted))
+    assert paragraphs[at + 1] == paper.caption
+    # Each displayed question wrapped onto two lines is one paragraph.
+    for question in paper.questions:
+        assert question in paragraphs
+
+
+def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path):
+    paper = write_banner_paper(tmp_path / "banner.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # Each column reads whole, left before right, and the banner is kept outside them.
+    left = paragraphs.index(_flat(paper.left_column))
+    assert paragraphs[left + 1] == _flat(paper.right_column)
+    assert paper.banner in paragraphs
+    assert paper.banner not in [h["text"] for h in structure.get("headings", [])]

@@ -36,6 +36,8 @@ _REF_START = re.compile(
 )
 _FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶#]+|[a-z])(?:\s|\)|\.|$)|^\W{1,2}\s?[A-Z]")
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)]?$")
+_CLOSERS = ",;)]}"
+_ENUMERATION = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z]\.|[IVX]+\.)\s+[A-Z]")
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Block:
     run_in: bool = False  # a bold phrase cut from the start of a paragraph
     run: int = 0  # which column run of its page it came from
     continues: bool = False  # its last sentence goes on in the next block (column or page break)
+    margin: bool = False  # text set sideways in a side margin, outside the columns' flow
     level: int | None = None
 
     @property
@@ -259,7 +262,10 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
     labelled = _BULLET.match(block.lines[0].text) or _REF_START.match(block.lines[0].text)
     if labelled and prev_indent < 0.5 * size and 0.7 * size < indent < 4 * size:
         return False
-    if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size:
+    # A line set in under one that stops mid-sentence and going on in lowercase is the wrapped
+    # rest of an indented block (a displayed question, an unlabelled item), not a new paragraph.
+    sentence_goes_on = not _SENTENCE_END.search(prev.text) and line.text[:1].islower()
+    if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size and not sentence_goes_on:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         hanging = (
             nxt is not None and abs(nxt.x0 - line.x0) < 0.5 * size and _gap(line, nxt, style) < 1.3
@@ -324,4 +330,10 @@ def continues_into(block: Block, following: Block) -> bool:
         return False
     if re.search(r"[a-z]-$", end):
         return True
-    return not _SENTENCE_END.search(end) and start[0].islower()
+    if _SENTENCE_END.search(end):
+        return False
+    # Lowercase goes on with the sentence; so does what closes it ("2017)." after "Xiong et
+    # al.,") or follows a comma, unless the next block opens an enumeration ("2. Methods").
+    if start[0].islower() or start[0] in _CLOSERS:
+        return True
+    return (end[-1] in ",;(" or start[0].isdigit()) and not _ENUMERATION.match(start)

@@ -25,12 +25,12 @@ from .blocks import (
     TEXT,
     Block,
     Context,
-    continues_into,
     mark_footnotes,
     segment,
 )
 from .columns import reading_order
-from .furniture import FOOTER, HEADER, LINE_NUMBER, mark_furniture
+from .continuation import join_across_breaks
+from .furniture import FOOTER, HEADER, LINE_NUMBER, MARGIN_NOTE, mark_furniture
 from .headings import (
     KNOWN,
     assign_levels,
@@ -113,7 +113,7 @@ class TextLayerLayoutBuilder(LayoutBuilder):
             _demote_front_matter(laid[pages[0].page_id])
         review_headings([laid.get(page.page_id, []) for page in pages], style)
         _set_levels([b for page in pages for b in laid.get(page.page_id, [])])
-        _join_across_breaks([laid.get(page.page_id, []) for page in pages])
+        join_across_breaks([laid.get(page.page_id, []) for page in pages], style)
         for page in pages:
             blocks = laid.get(page.page_id)
             if blocks is None:
@@ -165,7 +165,7 @@ def _reason(exc: BaseException) -> str:
 
 def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     """One page's blocks in reading order: headers first, then the body, footers last."""
-    body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER}]
+    body = [ln for ln in lines if not ln.tags & {HEADER, FOOTER, LINE_NUMBER, MARGIN_NOTE}]
     ctx.raw_page = getattr(page, "pdftext_page", None)
     blocks: list[Block] = [Block("PageHeader", [ln]) for ln in lines if HEADER in ln.tags]
     body_blocks: list[Block] = []
@@ -175,37 +175,13 @@ def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
             block.run = number
         body_blocks.extend(run_blocks)
     mark_footnotes(body_blocks, ctx.style, page.polygon.height)
-    # Footnotes read after the page's text, never inside a sentence (see _join_across_breaks).
+    # Footnotes read after the page's text, never inside a sentence (see continuation.py).
     blocks.extend(b for b in body_blocks if b.kind != FOOTNOTE)
+    # Text up a side margin is no part of the columns' flow: it reads after the page's text.
+    blocks.extend(Block(TEXT, [ln], margin=True) for ln in lines if MARGIN_NOTE in ln.tags)
     blocks.extend(b for b in body_blocks if b.kind == FOOTNOTE)
     blocks.extend(Block("PageFooter", [ln]) for ln in lines if FOOTER in ln.tags)
     return blocks
-
-
-def _join_across_breaks(pages: list[list[Block]]) -> None:
-    """Mark paragraphs that run on past a column or page break, so marker joins the halves.
-
-    A page's footnotes then move in front of the paragraph that runs on to the next page: they
-    stay whole paragraphs of their own, and the sentence they interrupted in the PDF does not.
-    """
-    for number, blocks in enumerate(pages):
-        body = [b for b in blocks if b.kind not in {"PageHeader", "PageFooter", FOOTNOTE}]
-        for block, following in zip(body, body[1:], strict=False):
-            if following.run != block.run and continues_into(block, following):
-                block.continues = True
-        if not body or number + 1 >= len(pages):
-            continue
-        following_page = [
-            b for b in pages[number + 1] if b.kind not in {"PageHeader", "PageFooter", FOOTNOTE}
-        ]
-        last = body[-1]
-        if following_page and continues_into(last, following_page[0]):
-            last.continues = True
-            notes = [b for b in blocks if b.kind == FOOTNOTE]
-            if notes:
-                rest = [b for b in blocks if b.kind != FOOTNOTE]
-                at = rest.index(last)
-                blocks[:] = rest[:at] + notes + rest[at:]
 
 
 def _set_levels(blocks: list[Block]) -> None:

@@ -9,6 +9,7 @@ it. Columns are found again inside each band, so a three-column band also reads 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cmp_to_key
 
 import numpy as np
 
@@ -18,6 +19,7 @@ _MIN_SIDE_LINES = 3
 _MAX_DEPTH = 3
 _PROSE_WORDS = 4  # a line of text has at least this many words ...
 _PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels are many)
+_TALL_LINE = 4.0  # a line this many times the page's typical height is set sideways
 
 
 @dataclass
@@ -92,9 +94,17 @@ def _run(lines: list[TextLine], *, spanning: bool = False) -> Run:
 def in_rows(lines: list[TextLine]) -> list[TextLine]:
     """The lines top to bottom, and left to right within a row: lines whose heights overlap by
     half the lower one's share a row, whatever their tops (a word with a superscript, words
-    pdftext returned one per line with their own glyph boxes)."""
+    pdftext returned one per line with their own glyph boxes).
+
+    A line many times taller than the page's lines (a journal banner set sideways in the
+    margin) is a row of its own: it would otherwise pull every line beside it into one row and
+    read both columns across, line by line.
+    """
+    typical = float(np.median([ln.height for ln in lines])) if lines else 0.0
+    tall = [ln for ln in lines if ln.height > _TALL_LINE * max(typical, 1.0)]
+    tall_ids = {id(ln) for ln in tall}
     rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda ln: (ln.y0 + ln.y1) / 2):
+    for line in sorted((ln for ln in lines if id(ln) not in tall_ids), key=_middle):
         row = rows[-1] if rows else None
         if row is not None:
             top = min(ln.y0 for ln in row)
@@ -104,7 +114,22 @@ def in_rows(lines: list[TextLine]) -> list[TextLine]:
                 row.append(line)
                 continue
         rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda ln: ln.x0)]
+    for line in tall:
+        at = next((i for i, row in enumerate(rows) if _middle(row[0]) > _middle(line)), len(rows))
+        rows.insert(at, [line])
+    return [line for row in rows for line in sorted(row, key=cmp_to_key(_row_order))]
+
+
+def _row_order(a: TextLine, b: TextLine) -> int:
+    """Side by side, left first; one above the other (a line with a tall subscript overlaps the
+    next), the upper first."""
+    stacked = min(a.x1, b.x1) - max(a.x0, b.x0) > 0
+    first, second = ((a.y0 + a.y1) / 2, (b.y0 + b.y1) / 2) if stacked else (a.x0, b.x0)
+    return (first > second) - (first < second)
+
+
+def _middle(line: TextLine) -> float:
+    return (line.y0 + line.y1) / 2
 
 
 def _find_gutter(lines: list[TextLine]) -> tuple[float, float] | None:

@@ -14,8 +14,10 @@ from .lines import TextLine
 HEADER = "header"
 FOOTER = "footer"
 LINE_NUMBER = "line_number"
+MARGIN_NOTE = "margin_note"  # text set sideways up a side margin, once (a banner, a stamp)
 
 _MARGIN_SHARE = 0.09  # top and bottom share of the page where running heads live
+_SIDEWAYS_SHARE = 0.3  # a page with more of its lines set sideways than this is turned
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$",
     re.I,
@@ -45,6 +47,18 @@ def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: li
             if _PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated:
                 line.tags.add(HEADER if top else FOOTER)
         _mark_edge_lines(lines, repeated, height, width)
+        _mark_margin_notes(lines, width)
+
+
+def _mark_margin_notes(lines: list[TextLine], width: float) -> None:
+    """Sideways text up a side margin of an upright page, once on it: a note beside the text.
+    On a page set sideways (most of its lines run up the page) it is the text itself."""
+    sideways = sum(ln.height > 2 * ln.width for ln in lines)
+    if sideways > _SIDEWAYS_SHARE * len(lines):
+        return
+    for line in _side_margin_lines(lines, width):
+        if not line.tags:
+            line.tags.add(MARGIN_NOTE)
 
 
 def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
@@ -53,12 +67,15 @@ def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[Text
     edges = [ln for ln in ordered[:3] if ln.y1 < height * 0.2]
     edges += [ln for ln in ordered[-3:] if ln.y0 > height * 0.8]
     # Vertical text up a side margin (a journal's name and volume on every page).
-    edges += [
+    return edges + _side_margin_lines(lines, width)
+
+
+def _side_margin_lines(lines: list[TextLine], width: float) -> list[TextLine]:
+    return [
         ln
         for ln in lines
         if ln.height > 2 * ln.width and (ln.x1 < width * 0.1 or ln.x0 > width * 0.9)
     ]
-    return edges
 
 
 def _repeated_shapes(

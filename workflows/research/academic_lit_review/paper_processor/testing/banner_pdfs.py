@@ -1,0 +1,84 @@
+"""Generate a first page (fpdf2) with a full-width title and abstract over two columns and a
+journal banner set sideways up the left margin beside them, once: the columns must still read
+one after the other, and the banner must neither cut them into rows nor be lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+
+_PAGE_W, _PAGE_H = 210.0, 297.0
+_MARGIN = 22.0
+_GUTTER = 8.0
+_COL_W = (_PAGE_W - 2 * _MARGIN - _GUTTER) / 2
+_LINE_H = 4.4
+_BODY_PT = 9
+
+BANNER = "Clinical Science www.clinsci.org"
+_WORDS = (
+    "angiotensin converting enzyme is a zinc metallopeptidase that plays a prominent role in "
+    "blood pressure regulation and consists of two catalytic domains with distinct substrates"
+).split()
+
+
+@dataclass(frozen=True)
+class BannerPaper:
+    path: Path
+    banner: str
+    left_column: str  # the left column's one paragraph, expected whole
+    right_column: str
+
+
+def _text(seed: int, sentences: int) -> str:
+    out = []
+    for k in range(sentences):
+        picked = [_WORDS[(seed * 5 + k * 3 + i * 7) % len(_WORDS)] for i in range(12)]
+        out.append(" ".join(picked).capitalize() + ".")
+    return " ".join(out)
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    words, lines, line = text.split(), [], []
+    for word in words:
+        if line and pdf.get_string_width(" ".join([*line, word])) > width - 1:
+            lines.append(" ".join(line))
+            line = []
+        line.append(word)
+    return [*lines, " ".join(line)] if line else lines
+
+
+def _set(pdf: FPDF, text: str, x: float, y: float, width: float) -> float:
+    for line in _wrap(pdf, text, width):
+        pdf.set_xy(x, y)
+        pdf.cell(0, _LINE_H, line)
+        y += _LINE_H
+    return y
+
+
+def write_banner_paper(path: str | Path) -> BannerPaper:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", style="B", size=16)
+    pdf.set_xy(_MARGIN, _MARGIN)
+    pdf.cell(_PAGE_W - 2 * _MARGIN, 8, "Fragment-based design of selective inhibitors")
+    pdf.set_font("Helvetica", style="B", size=10)
+    pdf.set_xy(_MARGIN, _MARGIN + 14)
+    pdf.cell(0, 5, "Abstract")
+    pdf.set_font("Helvetica", size=_BODY_PT)
+    y = _set(pdf, _text(1, 5), _MARGIN, _MARGIN + 20, _PAGE_W - 2 * _MARGIN) + 8
+
+    left, right = _text(2, 9), _text(3, 9)
+    _set(pdf, left, _MARGIN, y, _COL_W)
+    _set(pdf, right, _MARGIN + _COL_W + _GUTTER, y, _COL_W)
+    # The banner runs up the left margin beside the abstract and both columns.
+    pdf.set_font("Helvetica", style="B", size=20)
+    with pdf.rotation(90, x=12, y=_PAGE_H - 60):
+        pdf.set_xy(12, _PAGE_H - 60)
+        pdf.cell(0, 8, BANNER)
+    out = Path(path)
+    pdf.output(str(out))
+    return BannerPaper(path=out, banner=BANNER, left_column=left, right_column=right)
