@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +195,29 @@ def assert_each_converted_once(workspace: Path, papers: list[dict]) -> None:
             assert store.count("download", key) == 1, key
     finally:
         store.close()
+
+
+class _SuryaModels(BaseHTTPRequestHandler):
+    """What mode.py and the quality stage's full-marker rung ask of a surya inference server
+    before using it (its model list)."""
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        body = json.dumps({"data": [{"id": "surya"}]}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def inference_server() -> Iterator[str]:
+    """The URL of a loopback server that answers like a surya inference server's model list."""
+    server = HTTPServer(("127.0.0.1", 0), _SuryaModels)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()

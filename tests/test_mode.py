@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from workflows.research.academic_lit_review.paper_processor.conversion.mode import decide_mode
 from workflows.research.academic_lit_review.paper_processor.errors import ConfigurationError
-
-
-class _Models(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        body = json.dumps({"data": [{"id": "surya"}]}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def inference_server():
-    server = HTTPServer(("127.0.0.1", 0), _Models)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def test_auto_without_models_chooses_text_layer_and_says_why(monkeypatch):

@@ -7,9 +7,6 @@ mode, real OCR (RapidOCR's bundled models), the real graph and artifact store.
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -333,30 +330,6 @@ async def test_without_ocr_scanned_pages_stay_flagged_fail_min_quality_and_are_r
 
 
 # -- rung (c): full marker for the pages still bad, where an inference server answers ----------
-
-
-class _Models(BaseHTTPRequestHandler):
-    """What mode.py and the rung ask of a surya inference server before using it."""
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        body = json.dumps({"data": [{"id": "surya"}]}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def inference_server():
-    server = HTTPServer(("127.0.0.1", 0), _Models)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
 
 
 class _FullMarkerPages:
