@@ -267,6 +267,10 @@ def test_an_interrupted_run_leaves_nothing_running(
     lines = _Lines(process)
     # Converters are up and the run is mid-way: one paper done, one downloading.
     lines.wait_for(lambda line: '"converted"' in line, timeout_s=RUN_TIMEOUT_S)
+    if backend == "local":  # both workers seen (they start with the run, in threads of their own)
+        deadline = time.monotonic() + 30
+        while watch.converter_workers() < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
     _interrupt(process.pid, how)
     process.wait(timeout=60)
     stderr = process.stderr.read() if process.stderr else ""

@@ -11,6 +11,7 @@ processes of our own.)
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,11 +28,12 @@ from .worker import Done, Failed, Job, WorkerSpec
 
 _WORKER_MODULE = "workflows.research.academic_lit_review.paper_processor.conversion.worker"
 # Ctrl-C in a terminal goes to the whole foreground process group, and only the parent acts on
-# it (it stops the workers). Workers run in a process group of their own, so a worker still
-# starting (Python's own startup, before any statement of ours) cannot die of it with a traceback
-# on the user's terminal; the first statement also ignores a SIGINT sent to the worker itself.
+# it (it stops the workers). A worker starts with SIGINT blocked (the mask survives exec), so one
+# still in Python's own startup cannot die of it with a traceback on the user's terminal; its
+# first statement ignores SIGINT, which drops one pending, and unblocks it.
 _WORKER_COMMAND = (
     "import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
     f"from {_WORKER_MODULE} import serve_channel; serve_channel(int(sys.argv[1]))"
 )
 # The folder holding `workflows/`, so the worker imports this very copy of the package.
@@ -86,13 +88,17 @@ class LocalBackend:
                 [PROJECT_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]
             ),
         }
-        process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_COMMAND, str(child_sock.fileno())],
-            pass_fds=[child_sock.fileno()],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            process_group=0,
-        )
+        # Blocked in this thread only, for the fork: the child inherits the mask.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_COMMAND, str(child_sock.fileno())],
+                pass_fds=[child_sock.fileno()],
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         child_sock.close()
         conn = Connection(parent_sock.detach())
         conn.send(spec)
