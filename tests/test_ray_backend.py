@@ -38,7 +38,6 @@ from workflows.research.academic_lit_review.paper_processor.testing.ray_cluster 
 from . import test_conversion_isolation as isolation  # noqa: E402
 from . import test_streaming as streaming  # noqa: E402
 from .conftest import run_graph  # noqa: E402
-from .test_mode import inference_server  # noqa: E402,F401 - a fixture
 
 
 @pytest.fixture(scope="module")
