@@ -26,6 +26,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs i
     TABLE_CAPTION,
     write_blocks_paper,
 )
+from workflows.research.academic_lit_review.paper_processor.testing.code_pdfs import (
+    write_code_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.float_pdfs import (
     write_float_paper,
 )
@@ -367,3 +370,19 @@ def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path):
     assert paragraphs[left + 1] == _flat(paper.right_column)
     assert paper.banner in paragraphs
     assert paper.banner not in [h["text"] for h in structure.get("headings", [])]
+
+
+def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):
+    paper = write_code_paper(tmp_path / "code.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    fenced = re.findall(r"```[^\n]*\n(.*?)\n```", markdown, re.S)
+    assert fenced == ["\n".join(paper.listing)]
+    # The Courier word inside a sentence is no listing; the paragraphs around it stay prose.
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    for text in paper.prose:
+        assert _flat(text) in paragraphs
+    heading_lines = [line.lstrip("#").strip() for line in markdown.splitlines() if line[:1] == "#"]
+    assert heading_lines == paper.headings
+    assert [h["text"] for h in structure["headings"]] == paper.headings

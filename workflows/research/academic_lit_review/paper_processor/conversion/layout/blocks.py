@@ -1,4 +1,5 @@
-"""Blocks: a column run's lines cut into headings, paragraphs, captions, list items, footnotes.
+"""Blocks: a column run's lines cut into headings, paragraphs, captions, list items, footnotes,
+code listings.
 
 A new block starts where the text says so: extra space above a line, a change of type size, a
 first-line indent after a full line, a short line that ends a sentence, a heading, a caption
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .columns import Run
 from .headings import REFERENCES, continues_heading, looks_like_heading
-from .lines import DocumentStyle, TextLine
+from .lines import DocumentStyle, TextLine, is_monospace
 from .runin import split_run_in
 from .tables import split_tables
 from .title import TITLE
@@ -23,6 +24,7 @@ CAPTION = "Caption"
 LIST_ITEM = "ListItem"
 FOOTNOTE = "Footnote"
 TABLE = "Table"
+CODE = "Code"
 
 _CAPTION_START = re.compile(
     r"^(fig(ure)?|tab(le)?|algorithm|listing|scheme|chart)\.?\s*(\d+|[IVX]+)[a-z]?\s*[.:|—–-]", re.I
@@ -114,6 +116,10 @@ def _segment_text(run: Run, ctx: Context) -> list[Block]:
                 i += 1
             blocks.append(title)
             continue
+        if (code := _code_listing(lines, i, ctx.style)) is not None:
+            blocks.append(code)
+            i += len(code.lines)
+            continue
         gap_before = prev is None or _gap(prev, line, ctx.style) > 1.3
         if looks_like_heading(line, ctx.style, gap_before=gap_before) and _heading_context_ok(
             lines, i, ctx.style
@@ -141,6 +147,21 @@ def _segment_text(run: Run, ctx: Context) -> list[Block]:
             i += 1
         blocks.append(block)
     return _merge_fragments(blocks)
+
+
+def _code_listing(lines: list[TextLine], i: int, style: DocumentStyle) -> Block | None:
+    """Two or more consecutive lines set in a fixed-pitch face, in a paper whose body is not:
+    a code listing, kept line by line (marker's code processor restores the indentation)."""
+    if is_monospace(style.body_font):
+        return None
+    end = i
+    while (
+        end < len(lines)
+        and is_monospace(lines[end].font)
+        and (end == i or 0 < _gap(lines[end - 1], lines[end], style) < 2.5)
+    ):
+        end += 1
+    return Block(CODE, lines[i:end]) if end - i >= 2 else None
 
 
 _FRAGMENT_WORDS = 4

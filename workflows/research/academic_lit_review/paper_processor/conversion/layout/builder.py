@@ -10,7 +10,9 @@ and the report says which pages fell back and why.
 
 from __future__ import annotations
 
+import html
 import logging
+import statistics
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -20,6 +22,7 @@ from marker.schema.polygon import PolygonBox
 from marker.schema.registry import get_block_class
 
 from .blocks import (
+    CODE,
     FOOTNOTE,
     HEADING,
     TEXT,
@@ -235,6 +238,11 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
         marker_block.source = "heuristics"
         if block.kind == HEADING:
             marker_block.heading_level = block.level
+            _plain_type(block)
+        elif block.kind == CODE:
+            # The listing starts on a line of its own: marker's renderer dedents its whole HTML
+            # (textwrap.dedent), which would take the common indent off every listing line.
+            marker_block.html = f"<pre>\n{html.escape(_listing_text(block))}</pre>"
         if block.continues:
             marker_block.has_continuation = True
         page.add_structure(marker_block)
@@ -249,6 +257,30 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
         page.structure = []
     if page.children is None:
         page.children = []
+
+
+def _listing_text(code: Block) -> str:
+    """A code listing's lines, each indented by as many characters as its start lies right of
+    the leftmost line's (the face is fixed-pitch; marker's own code processor misreads
+    indentation where a line's text does not end in a newline)."""
+    texts = ["".join(s.text for s in line.output.spans).rstrip() for line in code.lines]
+    widths = [line.width / len(text) for line, text in zip(code.lines, texts, strict=True) if text]
+    char_width = statistics.median(widths) if widths else 1.0
+    left = min(line.x0 for line in code.lines)
+    return "\n".join(
+        " " * round((line.x0 - left) / char_width) + text
+        for line, text in zip(code.lines, texts, strict=True)
+    )
+
+
+def _plain_type(heading: Block) -> None:
+    """A heading's bold (or its italic, where all of it is italic) is its style, which `#` already
+    says: `## 1 Introduction`, not `## **1 Introduction**`. Emphasis on part of it stays."""
+    spans = [s for line in heading.lines for s in line.output.spans if s.text.strip()]
+    for style in ("bold", "italic"):
+        if spans and all(style in s.formats for s in spans):
+            for span in spans:
+                span.formats = [f for f in span.formats if f != style]
 
 
 def _clear(page: Any) -> None:

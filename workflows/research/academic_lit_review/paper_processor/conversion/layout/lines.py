@@ -16,6 +16,12 @@ from typing import Any
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi|[-_]?bx\d|cmssbx|cmbx|\.B\b", re.I)
 _ITALIC_NAME = re.compile(r"ital|oblique|cmti|cmmi", re.I)
 _SMALL_CAPS_NAME = re.compile(r"csc|smallcap|[-_]sc\b|caps", re.I)
+# Fixed-pitch faces (Courier, TeX's cmtt/txtt, Consolas, DejaVu Sans Mono; not Monotype Corsiva).
+_MONOSPACE_NAME = re.compile(
+    r"courier|mono(?!type)|cmtt|txtt|sfmono|consol|inconsolata|menlo|typewriter|lettergothic"
+    r"|(?:^|[+_-])tt\d",
+    re.I,
+)
 # Some PDFs report a heavy weight for every regular font (Computer Modern at 744): a weight says
 # bold only where it stands above the document's body weight.
 _HEAVY = 600.0
@@ -80,6 +86,10 @@ def heavy_weight(outputs: list[Any]) -> float:
                 weights[round(span.font_weight / 20) * 20] += len(span.text)
     body = weights.most_common(1)[0][0] if weights else 400.0
     return max(_HEAVY, body + 150)
+
+
+def is_monospace(font: str) -> bool:
+    return bool(_MONOSPACE_NAME.search(font))
 
 
 def span_is_italic(span: Any) -> bool:
