@@ -14,6 +14,9 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.fu
     LINE_NUMBER,
     mark_furniture,
 )
+from workflows.research.academic_lit_review.paper_processor.conversion.layout.headings import (
+    assign_levels,
+)
 from workflows.research.academic_lit_review.paper_processor.conversion.layout.lines import TextLine
 from workflows.research.academic_lit_review.paper_processor.conversion.layout.spacing import (
     recover_spaces,
@@ -386,3 +389,19 @@ def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(conver
     heading_lines = [line.lstrip("#").strip() for line in markdown.splitlines() if line[:1] == "#"]
     assert heading_lines == paper.headings
     assert [h["text"] for h in structure["headings"]] == paper.headings
+
+
+def test_the_frame_sits_at_the_top_numbered_level_when_subsections_share_its_style():
+    # map-reduce.pdf sets "Abstract", "1 Introduction" and "2.1 Example" alike, with more
+    # subsections than sections: the frame still sits beside "1 Introduction", not "2.1".
+    texts = ["Abstract", "1 Introduction", "1.1 Scope", "1.2 Terms", "2 Model", "2.1 Example",
+             "2.2 Types", "2.3 More", "Acknowledgements", "References"]  # fmt: skip
+    lines = []
+    for text in texts:
+        line = _line(text, 72, 100, 80)
+        line.bold, line.size, line.font = True, 12.0, "Times-Bold"
+        lines.append(line)
+
+    levels = assign_levels([(line, False) for line in lines])
+
+    assert levels == [2, 2, 3, 3, 2, 3, 3, 3, 2, 2]

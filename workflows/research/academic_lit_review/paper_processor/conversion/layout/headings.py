@@ -295,6 +295,7 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
     numbered_by_size = sorted(
         ((k[0], c.most_common(1)[0][0]) for k, c in numbered_levels.items()), reverse=True
     )
+    top_numbered = min((lvl for c in numbered_levels.values() for lvl in c), default=2)
     next_level = 2
     top = None if numbered_by_size else _top_section_style(headings)
     if top is not None:
@@ -326,12 +327,13 @@ def assign_levels(headings: list[tuple[TextLine, bool]]) -> list[int]:
             levels.append(_numbered_level(n, schemes))
         elif _FRAME.match(line.text) and numbered_by_size:
             # The paper's frame (Abstract, Acknowledgements, References, Appendix) sits at the
-            # level of its numbered sections, whatever type it is set in.
-            levels.append(min(lvl for _, lvl in numbered_by_size))
+            # level of its top numbered sections, whatever type it is set in (also where "1" and
+            # "2.1" share a style, which then mostly numbers subsections).
+            levels.append(top_numbered)
         elif style_key(line) in numbered_levels:
             levels.append(numbered_levels[style_key(line)].most_common(1)[0][0])
         elif KNOWN.match(line.text) and numbered_by_size:
-            levels.append(min(lvl for _, lvl in numbered_by_size))
+            levels.append(top_numbered)
         elif top is not None and _known_alone(line.text):
             levels.append(2)
         else:
