@@ -71,11 +71,18 @@ def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[Text
 
 
 def _side_margin_lines(lines: list[TextLine], width: float) -> list[TextLine]:
-    return [
-        ln
-        for ln in lines
-        if ln.height > 2 * ln.width and (ln.x1 < width * 0.1 or ln.x0 > width * 0.9)
-    ]
+    """Text set sideways in a side margin: in the page's outer tenth, or wholly beside the
+    upright text (a banner set in from the page edge, next to the column)."""
+    upright = [ln for ln in lines if ln.width >= ln.height]
+    left = min((ln.x0 for ln in upright), default=width * 0.1)
+    right = max((ln.x1 for ln in upright), default=width * 0.9)
+
+    def in_margin(ln: TextLine) -> bool:
+        if ln.x1 < width * 0.1 or ln.x0 > width * 0.9:
+            return True
+        return (ln.x1 <= left and ln.x1 < width * 0.25) or (ln.x0 >= right and ln.x0 > width * 0.75)
+
+    return [ln for ln in lines if ln.height > 2 * ln.width and in_margin(ln)]
 
 
 def _repeated_shapes(
