@@ -26,8 +26,9 @@ _LINE_NUMBER = re.compile(r"^\d{1,4}$")
 
 
 def _shape(text: str) -> str:
-    """A header's text with its page-specific numbers folded away."""
-    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+    """A header's text with its page-specific numbers left out: a footer that carries the page
+    number on most pages and none on a few (a supplement's pages) has one shape on all."""
+    return " ".join(re.sub(r"\d+", " ", text.lower()).split())
 
 
 def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: list[float]) -> None:
@@ -62,12 +63,27 @@ def _mark_margin_notes(lines: list[TextLine], width: float) -> None:
 
 
 def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
-    """Where running heads sit: the three top and bottom lines, and text in the side margins."""
-    ordered = sorted(lines, key=lambda ln: ln.y0)
-    edges = [ln for ln in ordered[:3] if ln.y1 < height * 0.2]
-    edges += [ln for ln in ordered[-3:] if ln.y0 > height * 0.8]
+    """Where running heads sit: the lines of the three top and bottom rows (a footer cut at its
+    gaps is several lines on one row), and text in the side margins."""
+    rows = _rows(lines)
+    edges = [ln for row in rows[:3] for ln in row if ln.y1 < height * 0.2]
+    edges += [ln for row in rows[-3:] for ln in row if ln.y0 > height * 0.8]
     # Vertical text up a side margin (a journal's name and volume on every page).
     return edges + _side_margin_lines(lines, width)
+
+
+def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """The upright lines top to bottom, those whose middles lie within each other's height
+    sharing a row."""
+    rows: list[list[TextLine]] = []
+    for line in sorted((ln for ln in lines if ln.width >= ln.height), key=lambda ln: ln.y0):
+        middle = (line.y0 + line.y1) / 2
+        row = rows[-1] if rows else None
+        if row is not None and row[0].y0 <= middle <= row[0].y1:
+            row.append(line)
+        else:
+            rows.append([line])
+    return rows
 
 
 def _side_margin_lines(lines: list[TextLine], width: float) -> list[TextLine]:
@@ -102,8 +118,19 @@ def _mark_edge_lines(
 ) -> None:
     """The edge lines that repeat across pages, wherever the page's margin ends."""
     for line in _edge_lines([ln for ln in lines if not ln.tags], height, width):
-        if _shape(line.text) in repeated:
+        if _shape(line.text) in repeated or _joins_repeated(_shape(line.text), repeated):
             line.tags.add(HEADER if line.y1 < height / 2 else FOOTER)
+
+
+def _joins_repeated(shape: str, repeated: set[str]) -> bool:
+    """True where `shape` is two repeated shapes set on one line: a footer whose parts stand
+    apart on most pages ("www.clinsci.org 307" | "© 2014 The Author(s)") and run together on a
+    page without its page number."""
+    words = shape.split()
+    return any(
+        " ".join(words[:cut]) in repeated and " ".join(words[cut:]) in repeated
+        for cut in range(1, len(words))
+    )
 
 
 def _mark_line_numbers(lines: list[TextLine]) -> None:
