@@ -1,4 +1,5 @@
-"""Lists set without bullets, and reference entries sharing a label, in text-layer mode."""
+"""Lists set without bullets, reference entries sharing a label, and page footers that change
+shape, in text-layer mode: generated PDFs with a known structure, and real papers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pytest
 
 from workflows.research.academic_lit_review.paper_processor.context import Context
 from workflows.research.academic_lit_review.paper_processor.conversion import worker
+from workflows.research.academic_lit_review.paper_processor.testing.footer_pdfs import (
+    write_footer_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.list_pdfs import (
     write_list_paper,
 )
@@ -91,3 +95,19 @@ def test_a_real_appendix_list_and_shared_reference_labels(converter, tmp_path):
     assert any(b.startswith("[1] Perlmutter S et al, 1997") and "Riess" not in b for b in blocks)
     assert any(b.startswith("Riess A G et al, 1998") for b in blocks)
     assert not [b for b in blocks if "JCAP10(2008)003" in b and b != "JCAP10(2008)003"]
+
+
+def test_a_footer_that_changes_shape_goes_and_a_paragraph_runs_on_past_a_note(converter, tmp_path):
+    paper = write_footer_paper(tmp_path / "footer.pdf")
+
+    markdown = _convert(converter, paper.path, tmp_path / "footer.md")
+    blocks = _blocks(markdown)
+
+    # The footer, with or without its page number and cut at its gap or not, is furniture.
+    for word in paper.footer_words:
+        assert word not in markdown
+    # The paragraph broken by the page end reads whole; the note at the page's foot is kept,
+    # "Correspondence:" apart from the paragraph's last words.
+    assert paper.runs_on in blocks
+    assert paper.note in blocks
+    assert not [b for b in blocks if "Correspondence" in b and b != "Correspondence:"]

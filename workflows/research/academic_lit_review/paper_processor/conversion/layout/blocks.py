@@ -225,7 +225,9 @@ def _merge_fragments(blocks: list[Block]) -> list[Block]:
             and prev.kind == TEXT
             and not (block.counted or prev.counted)
             and len(block.text.split()) <= _FRAGMENT_WORDS
-            and len(prev.lines[-1].text.split()) <= _FRAGMENT_WORDS
+            # Scraps join scraps: a paragraph's short last line is no scrap ("Correspondence:"
+            # under it opens a note, no part of the paragraph's sentence).
+            and all(len(ln.text.split()) <= _FRAGMENT_WORDS for ln in prev.lines)
         ):
             prev.lines.extend(block.lines)
         else:
