@@ -10,6 +10,9 @@ import pytest
 
 from workflows.research.academic_lit_review.paper_processor.context import Context
 from workflows.research.academic_lit_review.paper_processor.conversion import worker
+from workflows.research.academic_lit_review.paper_processor.testing.code_pdfs import (
+    write_code_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.footer_pdfs import (
     write_footer_paper,
 )
@@ -111,3 +114,17 @@ def test_a_footer_that_changes_shape_goes_and_a_paragraph_runs_on_past_a_note(co
     assert paper.runs_on in blocks
     assert paper.note in blocks
     assert not [b for b in blocks if "Correspondence" in b and b != "Correspondence:"]
+
+
+def test_columns_under_a_full_width_code_listing_read_one_after_the_other(converter, tmp_path):
+    paper = write_code_paper(tmp_path / "code.pdf")
+
+    markdown = _convert(converter, paper.path, tmp_path / "code.md")
+    blocks = _blocks(markdown)
+
+    # The left column's paragraph runs on into the right column, whole, and in no code line.
+    assert paper.runs_on in blocks
+    listing = next(b for b in blocks if b.startswith(paper.code[0]))
+    assert "i=2." not in listing
+    for line in paper.code:
+        assert line in listing

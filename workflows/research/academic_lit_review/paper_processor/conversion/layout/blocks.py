@@ -50,6 +50,7 @@ _AUTHOR_START = re.compile(
     r"(?:[- ][^\W\d_][^\s,]*)?"
     r",?\s(?:[A-Z][a-z]?\.?[\s-]?){1,4}(?:,|\s*&|\s*and\b|\s*et\s+al)"
 )
+_MONOSPACE = re.compile(r"mono|courier|consol|menlo|inconsolata|typewriter|cmtt|lmtt|\btt\d", re.I)
 _ENTRY_END = re.compile(r"[\d.\])]$")  # an entry ends with its pages, a year, "[SPIRES]", "Press)"
 
 
@@ -392,6 +393,13 @@ def mark_footnotes(blocks: list[Block], style: DocumentStyle, page_height: float
             block.kind = FOOTNOTE
 
 
+def _monospaced(block: Block) -> bool:
+    """Most of the block's lines are set in a typewriter font (a line of dots or symbols in
+    between may not be)."""
+    typed = sum(bool(_MONOSPACE.search(line.font)) for line in block.lines)
+    return typed >= 0.8 * len(block.lines)
+
+
 def continues_into(block: Block, following: Block) -> bool:
     """True where `block`'s last sentence runs on into `following` (across a column or page)."""
     if block.kind != TEXT or following.kind != TEXT:
@@ -400,6 +408,8 @@ def continues_into(block: Block, following: Block) -> bool:
     start = following.lines[0].text.lstrip()
     if not end or not start:
         return False
+    if _monospaced(block) != _monospaced(following):
+        return False  # a code listing's last line goes on in no paragraph of prose
     if re.search(r"[a-z]-$", end):
         return True
     if _SENTENCE_END.search(end):
