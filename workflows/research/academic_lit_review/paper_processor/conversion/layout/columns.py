@@ -65,9 +65,21 @@ def _split_bands(lines: list[TextLine], depth: int) -> list[Run]:
     columns: their lines cross the gutter, but not in the band below them). An area that no
     band of splits into columns reads as one run, as before."""
     bands = _bands_at_gaps(lines)
-    if len(bands) < 2 or not any(_find_gutter(band) for band in bands):
+    split = [_find_gutter(band) is not None for band in bands]
+    if len(bands) < 2 or not any(split):
         return [_run(in_rows(lines))]
-    return _merge_adjacent([run for band in bands for run in _split(band, depth + 1)])
+    # Bands without columns next to each other stay one area: a display formula's or a
+    # heading's margins cut no paragraph into runs.
+    areas: list[list[TextLine]] = []
+    for index, band in enumerate(bands):
+        if index and not split[index] and not split[index - 1]:
+            areas[-1].extend(band)
+        else:
+            areas.append(list(band))
+    runs: list[Run] = []
+    for area in areas:
+        runs.extend(_split(area, depth + 1))
+    return _merge_adjacent(runs)
 
 
 def _bands_at_gaps(lines: list[TextLine]) -> list[list[TextLine]]:
