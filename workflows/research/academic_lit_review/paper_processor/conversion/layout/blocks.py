@@ -40,6 +40,19 @@ _FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶#]+|[a-z])(?:\s|\)|\.|$)|^
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)]?$")
 _CLOSERS = ",;)]}"
 _ENUMERATION = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z]\.|[IVX]+\.)\s+[A-Z]")
+# An item label counted up line by line: "[0] ...", "[1] ..." or "1. ...", "2) ...".
+_COUNTED_LABEL = re.compile(
+    r"^(?:\[(?P<bracketed>\d{1,3})\]|(?P<numbered>\d{1,3})(?P<sub>(?:\.\d{1,2})*)[.)])\s"
+)
+_LABEL_LOOKAHEAD = 4  # an item wraps onto at most this many lines before the next label
+# A reference entry opens with its authors: "Riess A G et al,", "Smith, J. A., &", "van Elst H
+# and", "García-Bellido J,": a surname, up to four initials, then a comma, "and", "et al" or "&".
+_AUTHOR_START = re.compile(
+    r"^(?:(?:van|von|de|der|den|di|da|du|le|la|del|dos)\s)*[A-ZÀ-ÖØ-ÞĆČŁŚŠŹŻŽ][^\s,]*"
+    r"(?:[- ][^\W\d_][^\s,]*)?"
+    r",?\s(?:[A-Z][a-z]?\.?[\s-]?){1,4}(?:,|\s*&|\s*and\b|\s*et\s+al)"
+)
+_ENTRY_END = re.compile(r"[\d.\])]$")  # an entry ends with its pages, a year, "[SPIRES]", "Press)"
 
 
 @dataclass
@@ -51,6 +64,7 @@ class Block:
     run: int = 0  # which column run of its page it came from
     continues: bool = False  # its last sentence goes on in the next block (column or page break)
     margin: bool = False  # text set sideways in a side margin, outside the columns' flow
+    counted: bool = False  # an item of a list whose labels count up ("[0]", "[1]", "2.1.")
     level: int | None = None
 
     @property
@@ -104,6 +118,7 @@ def _segment_text(run: Run, ctx: Context) -> list[Block]:
     """Cut a stretch of a column run without tables into blocks, in order."""
     blocks: list[Block] = []
     lines = run.lines
+    counted = counted_items(lines, ctx.style)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -137,12 +152,16 @@ def _segment_text(run: Run, ctx: Context) -> list[Block]:
             ctx.in_references = bool(REFERENCES.match(heading.text))
             continue
         kind = _start_kind(line, ctx)
+        if counted.get(i) == "bracketed":
+            kind = LIST_ITEM  # "1." items stay paragraphs: markdown reads them as a list already
         if kind == TEXT and (parts := split_run_in(line)):
             head, line = parts
             blocks.append(Block(HEADING, [head], run_in=True))
-        block = Block(kind, [line])
+        block = Block(kind, [line], counted=i in counted)
         i += 1
-        while i < len(lines) and not _starts_new_block(block, lines, i, run, ctx):
+        while (
+            i < len(lines) and i not in counted and not _starts_new_block(block, lines, i, run, ctx)
+        ):
             block.lines.append(lines[i])
             i += 1
         blocks.append(block)
@@ -164,6 +183,54 @@ def _code_listing(lines: list[TextLine], i: int, style: DocumentStyle) -> Block 
     return Block(CODE, lines[i:end]) if end - i >= 2 else None
 
 
+def counted_items(lines: list[TextLine], style: DocumentStyle) -> dict[int, str]:
+    """The lines that open an item of a list set without bullets, by their label's shape.
+
+    A label counted up by one from a label of the same shape a few lines above, at the same x,
+    opens an item ("[0] ...", "[1] ..."), and so does the label it counts on from. A citation
+    that happens to open a line ("[12] showed ...") has no such neighbour. Sub-numbered lines
+    between two counted labels ("2.1. ...", "2.2. ..." between "2." and "3.": a table of
+    contents) open items of their own, each with its own allowance of wrapped lines.
+    """
+    labels: dict[int, tuple[str, int, bool]] = {}
+    for index, line in enumerate(lines):
+        if match := _COUNTED_LABEL.match(line.text):
+            shape = "bracketed" if match["bracketed"] is not None else "numbered"
+            labels[index] = (shape, int(match[shape]), bool(match["sub"]))
+    items: dict[int, str] = {}
+    for index, (shape, number, sub) in labels.items():
+        if sub:
+            continue
+        subs: list[int] = []
+        budget = _LABEL_LOOKAHEAD
+        later = index + 1
+        while later < len(lines) and budget > 0:
+            label = labels.get(later)
+            if label == (shape, number, True):
+                subs.append(later)
+                budget = _LABEL_LOOKAHEAD  # the sub-item may wrap as much as an item
+            elif label == (shape, number + 1, False) and (
+                abs(lines[later].x0 - lines[index].x0) < 0.5 * style.body_size
+            ):
+                for opened in (index, *subs, later):
+                    items[opened] = shape
+                break
+            else:
+                budget -= 1
+            later += 1
+    return items
+
+
+def _opens_sub_entry(block: Block, line: TextLine, prev: TextLine) -> bool:
+    """A reference entry set on its own line under another entry's label (several works cited
+    under one number): the line above closed an entry and this one opens with an author list."""
+    return (
+        block.kind == LIST_ITEM
+        and bool(_ENTRY_END.search(prev.text))
+        and bool(_AUTHOR_START.match(line.text))
+    )
+
+
 _FRAGMENT_WORDS = 4
 
 
@@ -177,8 +244,11 @@ def _merge_fragments(blocks: list[Block]) -> list[Block]:
             prev is not None
             and block.kind == TEXT
             and prev.kind == TEXT
+            and not (block.counted or prev.counted)
             and len(block.text.split()) <= _FRAGMENT_WORDS
-            and len(prev.lines[-1].text.split()) <= _FRAGMENT_WORDS
+            # Scraps join scraps: a paragraph's short last line is no scrap ("Correspondence:"
+            # under it opens a note, no part of the paragraph's sentence).
+            and all(len(ln.text.split()) <= _FRAGMENT_WORDS for ln in prev.lines)
         ):
             prev.lines.extend(block.lines)
         else:
@@ -257,6 +327,8 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
             return True
         if ctx.in_references:
             if _REF_START.match(line.text) and _REF_START.match(block.lines[0].text):
+                return True
+            if _opens_sub_entry(block, line, prev):
                 return True
             # Hanging indents: an entry starts back at the left edge.
             first_indent = block.lines[0].x0 - run.left
@@ -341,6 +413,13 @@ def mark_footnotes(blocks: list[Block], style: DocumentStyle, page_height: float
             block.kind = FOOTNOTE
 
 
+def _monospaced(block: Block) -> bool:
+    """Most of the block's lines are set in a typewriter font (a line of dots or symbols in
+    between may not be)."""
+    typed = sum(is_monospace(line.font) for line in block.lines)
+    return typed >= 0.8 * len(block.lines)
+
+
 def continues_into(block: Block, following: Block) -> bool:
     """True where `block`'s last sentence runs on into `following` (across a column or page)."""
     if block.kind != TEXT or following.kind != TEXT:
@@ -349,6 +428,8 @@ def continues_into(block: Block, following: Block) -> bool:
     start = following.lines[0].text.lstrip()
     if not end or not start:
         return False
+    if _monospaced(block) != _monospaced(following):
+        return False  # a code listing's last line goes on in no paragraph of prose
     if re.search(r"[a-z]-$", end):
         return True
     if _SENTENCE_END.search(end):

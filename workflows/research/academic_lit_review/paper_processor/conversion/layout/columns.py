@@ -19,7 +19,8 @@ _MIN_SIDE_LINES = 3
 _MAX_DEPTH = 3
 _PROSE_WORDS = 4  # a line of text has at least this many words ...
 _PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels are many)
-_TALL_LINE = 4.0  # a line this many times the page's typical height is set sideways
+_TALL_LINE = 4.0
+_BAND_GAP = 1.0  # blank space wider than this many line heights separates two bands  # a line this many times the page's typical height is set sideways
 
 
 @dataclass
@@ -41,6 +42,8 @@ def reading_order(lines: list[TextLine]) -> list[Run]:
 
 def _split(lines: list[TextLine], depth: int) -> list[Run]:
     gutter = _find_gutter(lines) if depth < _MAX_DEPTH else None
+    if gutter is None and depth < _MAX_DEPTH:
+        return _split_bands(lines, depth)
     if gutter is None:
         return [_run(in_rows(lines))]
     runs: list[Run] = []
@@ -54,6 +57,43 @@ def _split(lines: list[TextLine], depth: int) -> list[Run]:
             band.append(line)
     runs.extend(_band_runs(band, gutter, depth))
     return _merge_adjacent(runs)
+
+
+def _split_bands(lines: list[TextLine], depth: int) -> list[Run]:
+    """An area with no gutter through all of it, cut into bands at its wide vertical gaps,
+    where a band of two columns has one (a full-width code listing and its caption above two
+    columns: their lines cross the gutter, but not in the band below them). An area that no
+    band of splits into columns reads as one run, as before."""
+    bands = _bands_at_gaps(lines)
+    split = [_find_gutter(band) is not None for band in bands]
+    if len(bands) < 2 or not any(split):
+        return [_run(in_rows(lines))]
+    # Bands without columns next to each other stay one area: a display formula's or a
+    # heading's margins cut no paragraph into runs.
+    areas: list[list[TextLine]] = []
+    for index, band in enumerate(bands):
+        if index and not split[index] and not split[index - 1]:
+            areas[-1].extend(band)
+        else:
+            areas.append(list(band))
+    runs: list[Run] = []
+    for area in areas:
+        runs.extend(_split(area, depth + 1))
+    return _merge_adjacent(runs)
+
+
+def _bands_at_gaps(lines: list[TextLine]) -> list[list[TextLine]]:
+    """The lines top to bottom, cut where the blank space down to the next line is wider than
+    a line (a paragraph's lines are closer; a float's margins are wider)."""
+    height = float(np.median([ln.height for ln in lines]))
+    bands: list[list[TextLine]] = []
+    bottom = None
+    for line in sorted(lines, key=lambda ln: ln.y0):
+        if bottom is None or line.y0 - bottom > _BAND_GAP * height:
+            bands.append([])
+        bands[-1].append(line)
+        bottom = line.y1 if bottom is None else max(bottom, line.y1)
+    return bands
 
 
 def _band_runs(band: list[TextLine], gutter: tuple[float, float], depth: int) -> list[Run]:

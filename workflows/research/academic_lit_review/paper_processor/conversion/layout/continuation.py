@@ -10,7 +10,7 @@ front of the first half (at a page break, where the second half lies on the next
 
 from __future__ import annotations
 
-from .blocks import CAPTION, FOOTNOTE, TABLE, TEXT, Block, continues_into
+from .blocks import CAPTION, FOOTNOTE, HEADING, TABLE, TEXT, Block, continues_into
 from .lines import DocumentStyle
 
 _FURNITURE = {"PageHeader", "PageFooter"}  # marker leaves these out of the markdown
@@ -29,7 +29,10 @@ def _is_float(block: Block, style: DocumentStyle) -> bool:
     """A block that can sit inside a paragraph's flow without belonging to it."""
     if block.kind in (CAPTION, TABLE, FOOTNOTE) or block.margin:
         return True
-    return block.kind == TEXT and all(style.smaller(ln, _SMALL_TYPE) for ln in block.lines)
+    # A small-type heading ("Correspondence:" over the authors' addresses) heads a note.
+    return block.kind in (TEXT, HEADING) and all(
+        style.smaller(ln, _SMALL_TYPE) for ln in block.lines
+    )
 
 
 def _is_body_text(block: Block, style: DocumentStyle) -> bool:

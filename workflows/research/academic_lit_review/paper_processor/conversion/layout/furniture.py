@@ -17,7 +17,8 @@ LINE_NUMBER = "line_number"
 MARGIN_NOTE = "margin_note"  # text set sideways up a side margin, once (a banner, a stamp)
 
 _MARGIN_SHARE = 0.09  # top and bottom share of the page where running heads live
-_SIDEWAYS_SHARE = 0.3  # a page with more of its lines set sideways than this is turned
+_SIDEWAYS_SHARE = 0.3
+_HEAD_PARTS = 4  # a running head cut at its gaps has at most this many lines on its row  # a page with more of its lines set sideways than this is turned
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?$|^[ivxlc]{1,6}$",
     re.I,
@@ -28,6 +29,10 @@ _LINE_NUMBER = re.compile(r"^\d{1,4}$")
 def _shape(text: str) -> str:
     """A header's text with its page-specific numbers folded away."""
     return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def _unnumbered(shape: str) -> str:
+    return " ".join(word for word in shape.split() if word != "#")
 
 
 def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: list[float]) -> None:
@@ -62,20 +67,47 @@ def _mark_margin_notes(lines: list[TextLine], width: float) -> None:
 
 
 def _edge_lines(lines: list[TextLine], height: float, width: float) -> list[TextLine]:
-    """Where running heads sit: the three top and bottom lines, and text in the side margins."""
-    ordered = sorted(lines, key=lambda ln: ln.y0)
-    edges = [ln for ln in ordered[:3] if ln.y1 < height * 0.2]
-    edges += [ln for ln in ordered[-3:] if ln.y0 > height * 0.8]
+    """Where running heads sit: the lines of the three top and bottom rows (a footer cut at its
+    gaps is several lines on one row; a row of many cells is a table's), and text in the side
+    margins."""
+    rows = [row for row in _rows(lines) if len(row) <= _HEAD_PARTS]
+    edges = [ln for row in rows[:3] for ln in row if ln.y1 < height * 0.2]
+    edges += [ln for row in rows[-3:] for ln in row if ln.y0 > height * 0.8]
     # Vertical text up a side margin (a journal's name and volume on every page).
     return edges + _side_margin_lines(lines, width)
 
 
+def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """The upright lines top to bottom, those whose middles lie within each other's height
+    sharing a row."""
+    rows: list[list[TextLine]] = []
+    for line in sorted((ln for ln in lines if ln.width >= ln.height), key=lambda ln: ln.y0):
+        middle = (line.y0 + line.y1) / 2
+        row = rows[-1] if rows else None
+        if row is not None and row[0].y0 <= middle <= row[0].y1:
+            row.append(line)
+        else:
+            rows.append([line])
+    return rows
+
+
 def _side_margin_lines(lines: list[TextLine], width: float) -> list[TextLine]:
-    return [
-        ln
-        for ln in lines
-        if ln.height > 2 * ln.width and (ln.x1 < width * 0.1 or ln.x0 > width * 0.9)
-    ]
+    """Text set sideways in a side margin: in the page's outer tenth, or wholly beside the
+    upright text (a banner set in from the page edge, next to the column)."""
+    upright = [ln for ln in lines if ln.width >= ln.height]
+    left = min((ln.x0 for ln in upright), default=width * 0.1)
+    right = max((ln.x1 for ln in upright), default=width * 0.9)
+    # On a page set sideways the upright lines are a few cells: no text column to stand beside.
+    turned = len(upright) < (1 - _SIDEWAYS_SHARE) * len(lines)
+
+    def in_margin(ln: TextLine) -> bool:
+        if ln.x1 < width * 0.1 or ln.x0 > width * 0.9:
+            return True
+        if turned:
+            return False
+        return (ln.x1 <= left and ln.x1 < width * 0.25) or (ln.x0 >= right and ln.x0 > width * 0.75)
+
+    return [ln for ln in lines if ln.height > 2 * ln.width and in_margin(ln)]
 
 
 def _repeated_shapes(
@@ -95,8 +127,21 @@ def _mark_edge_lines(
 ) -> None:
     """The edge lines that repeat across pages, wherever the page's margin ends."""
     for line in _edge_lines([ln for ln in lines if not ln.tags], height, width):
-        if _shape(line.text) in repeated:
+        if _shape(line.text) in repeated or _joins_repeated(_shape(line.text), repeated):
             line.tags.add(HEADER if line.y1 < height / 2 else FOOTER)
+
+
+def _joins_repeated(shape: str, repeated: set[str]) -> bool:
+    """True where `shape` is two repeated shapes set on one line, their page numbers left out:
+    a footer whose parts stand apart on most pages ("www.clinsci.org 307" | "© 2014 The
+    Author(s)") and run together on a page without its page number."""
+    parts = {_unnumbered(r) for r in repeated}
+    parts = {p for p in parts if len(re.findall(r"[a-z]", p)) >= 5}
+    words = _unnumbered(shape).split()
+    return any(
+        " ".join(words[:cut]) in parts and " ".join(words[cut:]) in parts
+        for cut in range(1, len(words))
+    )
 
 
 def _mark_line_numbers(lines: list[TextLine]) -> None:

@@ -18,7 +18,7 @@ _ITALIC_NAME = re.compile(r"ital|oblique|cmti|cmmi", re.I)
 _SMALL_CAPS_NAME = re.compile(r"csc|smallcap|[-_]sc\b|caps", re.I)
 # Fixed-pitch faces (Courier, TeX's cmtt/txtt, Consolas, DejaVu Sans Mono; not Monotype Corsiva).
 _MONOSPACE_NAME = re.compile(
-    r"courier|mono(?!type)|cmtt|txtt|sfmono|consol|inconsolata|menlo|typewriter|lettergothic"
+    r"courier|mono(?!type)|cmtt|lmtt|txtt|sfmono|consol|inconsolata|menlo|typewriter|lettergothic"
     r"|(?:^|[+_-])tt\d",
     re.I,
 )

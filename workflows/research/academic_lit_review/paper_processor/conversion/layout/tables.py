@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from marker.processors.table_recon import reconstruct_table_html, table_lines_from_pdftext
 
 from .columns import Run
-from .lines import DocumentStyle, TextLine
+from .lines import DocumentStyle, TextLine, is_monospace
 from .spacing import chars_by_span_start
 
 _MIN_ROWS = 3  # rows of several cells a table has at least
 _MAX_CELL_WORDS = 8  # mean words per cell above this: sentences side by side, no table
 _LONG_CELL_WORDS = 12  # a cell this long in several rows is prose (a labelled list entry)
 _ALIGNED_SHARE = 0.75  # share of cells that must line up with cells of the other rows
-_MONOSPACED = re.compile(r"mono|courier|cmtt|typewriter|consol|inconsolata|menlo|\bsfmono", re.I)
 _CELL_GAP_EMS = 1.0  # a gap between glyphs wider than this separates two cells of a row
 _ROW_GAP_SPREAD = 1.7  # a gap this many times the rows' usual spacing ends a table
 _CAPTION = re.compile(r"^(fig(ure)?|tab(le)?)\.?\s*(\d+|[IVX]+)[a-z]?\s*[.:|—–-]", re.I)
@@ -106,7 +105,7 @@ def _cells(line: TextLine, glyphs: dict[int, list[dict]]) -> list[Cell]:
     """The line's pieces between gaps wider than an em. pdftext often sets a whole table row as
     one span with spaces between its cells: the glyph boxes show the gaps. A line of code (a
     monospaced font) is one piece: its runs of spaces indent and align code, not cells."""
-    if _MONOSPACED.search(line.font):
+    if is_monospace(line.font):
         return [Cell(line.x0, line.x1, len(line.words))]
     cells: list[Cell] = []
     current: list[float] | None = None  # x0, x1
