@@ -242,17 +242,35 @@ def in_page_type(ctx: Any, lines: list[TextLine]) -> Iterator[None]:
         ctx.style = document
 
 
-# TeX's accents as separate spacing glyphs before their letter ("Lemaˆıtre", "Schr¨odinger"),
-# often over a dotless i: one accented letter each, so a heading reads and matches as written.
-_SPACING_ACCENTS = {"ˆ": "\u0302", "¨": "\u0308", "´": "\u0301", "˜": "\u0303", "ˇ": "\u030c"}
-_ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "]) ?([A-Za-zı])")
+# TeX's accents as separate spacing glyphs before their letter ("Lemaˆıtre", "Schr¨odinger",
+# "C´el´erier"), often over a dotless i: one accented letter each, so the text reads and
+# searches as written. (The grave accent is left alone: "`" is TeX's opening quote too.)
+_SPACING_ACCENTS = {
+    "ˆ": "\u0302",
+    "¨": "\u0308",
+    "´": "\u0301",
+    "˜": "\u0303",
+    "ˇ": "\u030c",
+    "˝": "\u030b",
+    "˘": "\u0306",
+    "˙": "\u0307",
+    "¯": "\u0304",
+    "˚": "\u030a",
+}
+# A space may part an accent from a dotless i (which stands for nothing else); before another
+# letter it parts words ("students´ abilities" keeps its apostrophe).
+_ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "])( ?ı|[A-Za-z])")
 
 
 def compose_accents(line: TextLine) -> None:
-    """Join spacing accents to the letter after them in a heading line's spans, in place."""
+    """Join spacing accents to the letter after them in a line's spans, in place."""
     spans = line.output.spans
     for span, following in zip(spans, [*spans[1:], None], strict=True):
-        if following is not None and span.text[-1:] in _SPACING_ACCENTS:
+        if (
+            following is not None
+            and span.text[-1:] in _SPACING_ACCENTS
+            and _ACCENT_THEN_LETTER.match(span.text[-1] + following.text)
+        ):
             # The accent ends one span, its letter opens the next.
             following.text, span.text = span.text[-1] + following.text, span.text[:-1]
         span.text = _ACCENT_THEN_LETTER.sub(_composed, span.text)
@@ -260,8 +278,11 @@ def compose_accents(line: TextLine) -> None:
 
 
 def _composed(m: re.Match[str]) -> str:
-    letter = "i" if m[2] == "ı" else m[2]
-    return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
+    """The accented letter where one exists ("é"); else the text as it was (an acute accent
+    standing for an apostrophe, "don´t", is no accent on the "t")."""
+    letter = "i" if m[2].strip() == "ı" else m[2]
+    composed = unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
+    return composed if len(composed) == 1 else m[0]
 
 
 StyleKey = tuple[float, bool, bool, str]  # size, bold, capitals, font
