@@ -17,6 +17,14 @@ from workflows.research.academic_lit_review.paper_processor.testing.excerpt_pdfs
     MARKUP_OPENINGS,
     write_excerpt_page,
 )
+from workflows.research.academic_lit_review.paper_processor.testing.false_heading_pdfs import (
+    ALGORITHM_END,
+    FIGURE_LABELS,
+    FOOTNOTE_LINK,
+    LABEL,
+    TABLE_HEAD,
+    write_false_headings_page,
+)
 
 from .conftest import SHARED_DATA
 
@@ -126,3 +134,20 @@ def test_a_real_excerpt_takes_its_title_from_its_running_head(converter, tmp_pat
     assert f"{TITLE} 9" not in markdown
     # The table's "# enc-layers" column head stays text.
     assert not [h for h in _heading_lines(markdown) if "layers" in h]
+
+
+def test_lines_that_only_look_like_headings_stay_text(converter, tmp_path):
+    page = write_false_headings_page(tmp_path / "false-headings.pdf")
+
+    markdown, structure = _convert(converter, page.path, tmp_path)
+
+    # A footnote's link, a bold step of pseudocode, a figure's 2pt legend, a label that opens
+    # two entries and a table's head set in from the text's edge are no headings; a numbered
+    # run-in heading that opens with a formula in body type is one, whole.
+    assert [(h["text"], h["level"]) for h in structure["headings"]] == page.headings
+    assert _heading_lines(markdown) == [f"{'#' * level} {text}" for text, level in page.headings]
+    flat = _flat(markdown)
+    for text in [FOOTNOTE_LINK, ALGORITHM_END, *FIGURE_LABELS, TABLE_HEAD]:
+        assert text in flat
+    # Each label stays in front of its entry, on the entry's line.
+    assert flat.count(f"{LABEL} Which papers") == 2

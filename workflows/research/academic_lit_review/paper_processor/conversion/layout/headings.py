@@ -46,6 +46,10 @@ _CAPTION = re.compile(r"^(fig(ure)?|tab(le)?|algorithm|listing)\.?\s*[0-9IVX]+",
 # Extractor makes a", "E. Agichtein. 2006. Confidence"), where a heading ends.
 _INNER_SENTENCE = re.compile(r"\w[\w)]*[.:]\s+(?:\S+\s+)+\S")
 _MAX_WORDS = 14
+# What no section is named: an address (a URL, an e-mail, a DOI).
+_NO_NAME = re.compile(r"https?://|www\.|\S@\S|\bdoi:", re.I)
+_ALGORITHM_STEP = re.compile(r"^\d{1,3}:\s")  # "17: end while"
+_LABEL_SIZE = 0.6  # type this share of the body's size or less labels a figure
 _SCALED = 0.55  # box height to type size below which text was drawn scaled down
 _SIZE_ALONE = 1.2  # how much larger than the body a heading in regular type is set
 _CLEARLY_LARGER = 1.15  # a heading style this much larger than another is set a level up
@@ -94,6 +98,10 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False
     if _CAPTION.match(text) or text[-1] in ",;" or not re.search(r"[A-Za-z]{3}", text):
         return False
+    if _NO_NAME.search(text) or _ALGORITHM_STEP.match(text):
+        return False  # a footnote's link ("6 https://arxiv.org/"), a numbered step of pseudocode
+    if line.size < _LABEL_SIZE * style.body_size:
+        return False  # a label inside a figure drawn to scale ("FIDD" in 2pt type)
     letters = sum(c.isalpha() for c in text)
     if letters < 0.55 * len(text.replace(" ", "")):
         return False
@@ -269,9 +277,11 @@ def compose_accents(line: TextLine) -> None:
         if (
             following is not None
             and span.text[-1:] in _SPACING_ACCENTS
-            and _ACCENT_THEN_LETTER.match(span.text[-1] + following.text)
+            and (m := _ACCENT_THEN_LETTER.match(span.text[-1] + following.text))
+            and _composed(m) != m[0]
         ):
-            # The accent ends one span, its letter opens the next.
+            # The accent ends one span, its letter opens the next (not a superscript's letter
+            # after an accent that belongs to the letter before it: "Rˆ" then "t").
             following.text, span.text = span.text[-1] + following.text, span.text[:-1]
         span.text = _ACCENT_THEN_LETTER.sub(_composed, span.text)
     line.text = _ACCENT_THEN_LETTER.sub(_composed, line.text)
