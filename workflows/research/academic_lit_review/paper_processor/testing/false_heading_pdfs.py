@@ -1,7 +1,8 @@
 """Generate a page (fpdf2) of lines that look like headings and are none: a footnote's link
 behind a bold number in a font of its own, numbered steps of pseudocode in bold, labels drawn
 tiny inside a figure, a bold label that opens entry after entry, and the head of a table set in
-from the text's edge; beside one real run-in heading that opens with a formula.
+from the text's edge or right under its caption; beside one real run-in heading that opens
+with a formula.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ALGORITHM_END = "4: end while"
 FIGURE_LABELS = ["FIDD", "SIDD"]
 LABEL = "Query:"
 TABLE_HEAD = "Name Implementation"
+TABLE_HEAD_ROW = "Parameter"
 _WORDS = (
     "a seed set spreads influence through the network when its members reach many nodes that "
     "no other seed reaches so common neighbours of seeds waste part of the budget"
@@ -76,7 +78,7 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
     # Pseudocode: numbered steps, the loop's end in bold.
     put([("Helvetica", "B", _BODY_PT, "Algorithm 1"), ("Helvetica", "", _BODY_PT, " Greedy")], 4)
     put([("Helvetica", "", _BODY_PT, "1: S = {}")])
-    put([("Helvetica", "B", _BODY_PT, "2: while"), ("Helvetica", "", _BODY_PT, " |S| < k")])
+    put([("Helvetica", "B", _BODY_PT, "2: while"), ("Helvetica", "", _BODY_PT, " |S| is below k")])
     put([("Helvetica", "", _BODY_PT, "3:     add the node that reaches most")])
     put([("Helvetica", "B", _BODY_PT, ALGORITHM_END)], gap=2.5)
     paragraph(2)
@@ -119,6 +121,12 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
         y += 1.5
     put([("Helvetica", "", 9, "Table 1: Functions of the crawler.")], gap=3, x=_MARGIN + 45)
     paragraph(5)
+    # A table captioned above, its one-word head row in bold right under the caption.
+    put([("Helvetica", "B", 9, "Table 2 Statistics of the seed sets")], gap=5)
+    put([("Helvetica", "B", 9, TABLE_HEAD_ROW)], gap=1.5)
+    put([("Helvetica", "", 9, "Seeds per set 50")])
+    put([("Helvetica", "", 9, "Common neighbours per seed 12")])
+    paragraph(6, 2)
     # A footnote: its number in bold, the link in a font of its own.
     y = 270.0
     put([("Helvetica", "B", 8, "6"), ("Courier", "", 8, " " + FOOTNOTE_LINK)])

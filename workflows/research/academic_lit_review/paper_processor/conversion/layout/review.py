@@ -23,6 +23,7 @@ _TABLE_CAPTION = re.compile(r"^tab(le)?\.?\s*[0-9IVX]", re.I)
 _RUNNING_WORDS = 6  # a line of this many words is running text
 _EDGE_LINES = 3  # running lines that start at one x make a left edge of the text
 _ALIGN_SLACK = 0.3  # how far off an edge or a centre a heading may sit, in body sizes
+_UNDER_CAPTION = 2.0  # line pitches between a table's caption and its head row
 _LABEL_REPEATS = 2  # run-in headings with the same words this often are labels
 
 
@@ -31,6 +32,7 @@ def review_headings(pages: list[list[Block]], style: DocumentStyle) -> None:
     for blocks in pages:
         demote_table_heads(blocks, style)
         demote_inset_table_heads(blocks, style)
+        demote_heads_under_table_captions(blocks, style)
     demote_contents_entries([b for blocks in pages for b in blocks])
     rejoin_repeated_labels(pages)
 
@@ -125,6 +127,42 @@ def demote_inset_table_heads(blocks: list[Block], style: DocumentStyle) -> None:
         centred = any(abs((x0 + x1) / 2 - (a + b) / 2) <= slack for a, b in spans)
         if not (flush or centred):
             block.kind = TEXT
+
+
+def demote_heads_under_table_captions(blocks: list[Block], style: DocumentStyle) -> None:
+    """An unnumbered heading right under a table's caption, or whose lines sit side by side,
+    is the table's head row: a section starts after a table, never between its caption and
+    its rows, and a heading's lines stack."""
+    previous: Block | None = None
+    for block in blocks:
+        if block.kind in ("PageHeader", "PageFooter"):
+            continue
+        if (
+            block.kind == HEADING
+            and not block.title
+            and not block.run_in
+            and not numbering(block.text)
+            and (_side_by_side(block.lines) or _right_under_caption(block, previous, style))
+        ):
+            block.kind = TEXT
+        previous = block
+
+
+def _right_under_caption(block: Block, caption: Block | None, style: DocumentStyle) -> bool:
+    if caption is None or caption.kind not in (CAPTION, TEXT) or len(caption.lines) > 3:
+        return False
+    if not _TABLE_CAPTION.match(caption.text):
+        return False
+    gap = block.bbox[1] - caption.bbox[3]
+    return -1 <= gap <= _UNDER_CAPTION * style.line_pitch
+
+
+def _side_by_side(lines: list[TextLine]) -> bool:
+    return any(
+        min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5 * min(a.height, b.height)
+        for k, a in enumerate(lines)
+        for b in lines[k + 1 :]
+    )
 
 
 def _column_spans(running: list[tuple[int, TextLine]]) -> list[tuple[float, float]]:
