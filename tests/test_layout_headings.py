@@ -16,6 +16,7 @@ from workflows.research.academic_lit_review.paper_processor.testing.excerpt_pdfs
     HEADING,
     MARKUP_OPENINGS,
     write_excerpt_page,
+    write_large_type_excerpt,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.false_heading_pdfs import (
     ALGORITHM_END,
@@ -95,6 +96,16 @@ def test_a_title_of_its_own_beats_the_running_head(converter, tmp_path):
 
     assert _heading_lines(markdown) == [f"# {TITLE}", f"### {HEADING}"]
     assert "Table Tokenization Revisited" not in markdown
+
+
+def test_running_text_set_larger_than_the_references_is_no_title(converter, tmp_path):
+    pdf = write_large_type_excerpt(tmp_path / "large-type.pdf")
+
+    markdown, structure = _convert(converter, pdf, tmp_path)
+
+    # The 12pt text above 9pt references is the page's running text, not a title.
+    assert not structure["headings"]
+    assert not _heading_lines(markdown)
 
 
 def test_paragraphs_that_open_with_markup_characters_stay_paragraphs(converter, tmp_path):

@@ -94,3 +94,28 @@ def write_excerpt_page(
     out = Path(path)
     pdf.output(str(out))
     return ExcerptPage(path=out, running_head=running_head, paragraphs=paragraphs)
+
+
+def write_large_type_excerpt(path: str | Path) -> Path:
+    """A page cut from a paper's end, without a title: the proof that ends the text in 12pt
+    short paragraphs, then a long list of references in 9pt (most of the page's letters)."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    y = 30.0
+    for seed in range(3):
+        pdf.set_font("Helvetica", size=12)
+        for line in _wrap(pdf, _text(seed, 1), _TEXT_W * 0.8):
+            pdf.set_xy(_MARGIN, y)
+            pdf.cell(0, 6, line)
+            y += 6
+        y += 4
+    y = max(y, 150.0)
+    pdf.set_font("Helvetica", size=9)
+    for number in range(1, 19):
+        pdf.set_xy(_MARGIN, y)
+        pdf.cell(0, 4, f"{number}. A. Author and B. Writer, {_text(number, 1)[:70]}, 2024.")
+        y += 6
+    out = Path(path)
+    pdf.output(str(out))
+    return out

@@ -23,7 +23,12 @@ _TABLE_CAPTION = re.compile(r"^tab(le)?\.?\s*[0-9IVX]", re.I)
 _RUNNING_WORDS = 6  # a line of this many words is running text
 _EDGE_LINES = 3  # running lines that start at one x make a left edge of the text
 _ALIGN_SLACK = 0.3  # how far off an edge or a centre a heading may sit, in body sizes
-_UNDER_CAPTION = 2.0  # line pitches between a table's caption and its head row
+_UNDER_CAPTION = 1.2  # line pitches between a table's caption and its head row
+# A caption names its table and goes on with a stop or a capital ("Table 2: Results", "Table 1
+# A summary"); "Table 12 shows ..." is a sentence about it.
+_TABLE_CAPTION_OPENING = re.compile(
+    r"^(?:[Tt]ab(?:le)?|TABLE)\.?\s*[0-9IVX]+[a-z]?(?:\s*[.:|—–-]|\s+[A-Z])"
+)
 _LABEL_REPEATS = 2  # run-in headings with the same words this often are labels
 
 
@@ -142,6 +147,7 @@ def demote_heads_under_table_captions(blocks: list[Block], style: DocumentStyle)
             and not block.title
             and not block.run_in
             and not numbering(block.text)
+            and not KNOWN.match(block.text)
             and (_side_by_side(block.lines) or _right_under_caption(block, previous, style))
         ):
             block.kind = TEXT
@@ -151,7 +157,7 @@ def demote_heads_under_table_captions(blocks: list[Block], style: DocumentStyle)
 def _right_under_caption(block: Block, caption: Block | None, style: DocumentStyle) -> bool:
     if caption is None or caption.kind not in (CAPTION, TEXT) or len(caption.lines) > 3:
         return False
-    if not _TABLE_CAPTION.match(caption.text):
+    if not _TABLE_CAPTION_OPENING.match(caption.text):
         return False
     gap = block.bbox[1] - caption.bbox[3]
     return -1 <= gap <= _UNDER_CAPTION * style.line_pitch

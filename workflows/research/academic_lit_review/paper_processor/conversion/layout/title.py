@@ -20,6 +20,7 @@ _MIN_FACTOR = 1.2  # the title is set clearly larger than the body
 _NEAR_TOP = 0.7  # a group in type this share of the largest still competes for the title
 _NOT_TITLE = re.compile(r"www\.|https?:|@|\bdoi\b", re.I)
 _MAX_LINES = 4
+_RUNNING_WORDS = 6  # a line of this many words is running text
 _MAX_WORDS_PER_LINE = 15  # large type fits few words on a line; more is running text
 # The title comes before the running text: a large line below a few lines of body text is a
 # table's head or a display formula.
@@ -30,7 +31,10 @@ def mark_title(lines: list[TextLine], style: DocumentStyle, page_height: float) 
     """Tag the first page's title lines in place (`line.tags`)."""
     # Larger than the first page's own text too: a page set in larger type than the rest of
     # the document (an excerpt that starts mid-paper) has no title above its running text.
-    floor = max(style.body_size, _page_body_size(lines)) * _MIN_FACTOR
+    # And larger than the running text where the title would be: an excerpt's proof set in
+    # 12pt above its 10pt references is no title.
+    upper = [ln for ln in lines if ln.y0 < page_height * 0.5 and len(ln.words) >= _RUNNING_WORDS]
+    floor = max(style.body_size, _page_body_size(lines), _page_body_size(upper)) * _MIN_FACTOR
     candidates = sorted(
         (
             ln
