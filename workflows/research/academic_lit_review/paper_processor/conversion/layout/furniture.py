@@ -28,7 +28,8 @@ _LINE_NUMBER = re.compile(r"^\d{1,4}$")
 PAGE_NUMBER_AT_END = re.compile(r"^(?P<head>\D.*?)\s+\d{1,4}$")
 PAGE_NUMBER_AT_START = re.compile(r"^\d{1,4}\s+(?P<head>\D.*)$")
 _HEAD_ZONE = 0.15  # top share of the page a running head set above the text sits in
-_HEAD_APART = 0.6  # blank space under a running head, in its own line heights
+# Blank space under a running head, in its own line heights: more than paragraphs are spaced.
+_HEAD_APART = 0.8
 
 
 def _shape(text: str) -> str:
