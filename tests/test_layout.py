@@ -76,7 +76,8 @@ def _convert(converter: worker.MarkerConverter, pdf: Path, tmp_path: Path) -> tu
 
 
 def _flat(text: str) -> str:
-    text = re.sub(r"<[^>]+>", "", text).replace("*", "").replace("#", "")
+    # Markup and its escapes ("2\\. apply": a paragraph that opens like a list item) go.
+    text = re.sub(r"<[^>]+>", "", text).replace("*", "").replace("#", "").replace("\\", "")
     return " ".join(text.split())
 
 

@@ -33,6 +33,7 @@ from .blocks import (
 )
 from .columns import reading_order
 from .continuation import join_across_breaks
+from .escape import escape_markdown_starts
 from .furniture import FOOTER, HEADER, LINE_NUMBER, MARGIN_NOTE, mark_furniture
 from .headings import (
     KNOWN,
@@ -117,6 +118,7 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         review_headings([laid.get(page.page_id, []) for page in pages], style)
         _set_levels([b for page in pages for b in laid.get(page.page_id, [])])
         join_across_breaks([laid.get(page.page_id, []) for page in pages], style)
+        escape_markdown_starts([laid.get(page.page_id, []) for page in pages])
         for page in pages:
             blocks = laid.get(page.page_id)
             if blocks is None:
@@ -192,7 +194,7 @@ def _set_levels(blocks: list[Block]) -> None:
     levels = assign_levels([(b.lines[0], b.title) for b in headings])
     for block, level in zip(headings, levels, strict=True):
         block.level = level
-    for line in (ln for b in blocks if b.kind == HEADING for ln in b.lines):
+    for line in (ln for b in blocks for ln in b.lines):
         compose_accents(line)
     # A run-in heading takes its number's level, else one below the section it opens.
     current = 1

@@ -24,6 +24,13 @@ _PAGE_NUMBER = re.compile(
     re.I,
 )
 _LINE_NUMBER = re.compile(r"^\d{1,4}$")
+# A running head carries its page's number at one end: "Optimized Table Tokenization ... 9",
+# "12 J. Smith et al.".
+PAGE_NUMBER_AT_END = re.compile(r"^(?P<head>\D.*?)\s+\d{1,4}$")
+PAGE_NUMBER_AT_START = re.compile(r"^\d{1,4}\s+(?P<head>\D.*)$")
+_HEAD_ZONE = 0.15  # top share of the page a running head set above the text sits in
+# Blank space under a running head, in its own line heights: more than paragraphs are spaced.
+_HEAD_APART = 0.8
 
 
 def _shape(text: str) -> str:
@@ -52,6 +59,7 @@ def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: li
             if _PAGE_NUMBER.match(line.text) or _shape(line.text) in repeated:
                 line.tags.add(HEADER if top else FOOTER)
         _mark_edge_lines(lines, repeated, height, width)
+        _mark_numbered_running_head(lines, height)
         _mark_margin_notes(lines, width)
 
 
@@ -142,6 +150,37 @@ def _joins_repeated(shape: str, repeated: set[str]) -> bool:
         " ".join(words[:cut]) in parts and " ".join(words[cut:]) in parts
         for cut in range(1, len(words))
     )
+
+
+def _mark_numbered_running_head(lines: list[TextLine], height: float) -> None:
+    """The page's top line, set apart above the text, with the page's number at one end: a
+    running head even where no other page repeats it (a one-page excerpt, the first page).
+
+    The margin share alone misses heads set low (a book-style page with wide top margins); the
+    number, the space under it and type no more prominent than the text below tell them. A
+    section heading that opens a page ("2 Related Work") is bold or larger than the text, and a
+    number at its start is only a page number where the head is set smaller, in italics or in
+    capitals.
+    """
+    ordered = sorted((ln for ln in lines if LINE_NUMBER not in ln.tags), key=lambda ln: ln.y0)
+    if len(ordered) < 2 or ordered[0].tags:
+        return
+    head, below = ordered[0], ordered[1]
+    if head.y1 > height * _HEAD_ZONE or below.y0 - head.y1 < _HEAD_APART * head.height:
+        return
+    if head.bold or head.size > below.size + 0.3:
+        return
+    if m := PAGE_NUMBER_AT_END.match(head.text):
+        words = m["head"]
+    elif m := PAGE_NUMBER_AT_START.match(head.text):
+        set_as_head = head.size < below.size - 0.3 or head.italic or head.text.isupper()
+        if not set_as_head:
+            return
+        words = m["head"]
+    else:
+        return
+    if len(re.findall(r"[A-Za-z]{2,}", words)) >= 2:
+        head.tags.add(HEADER)
 
 
 def _mark_line_numbers(lines: list[TextLine]) -> None:

@@ -46,6 +46,10 @@ _CAPTION = re.compile(r"^(fig(ure)?|tab(le)?|algorithm|listing)\.?\s*[0-9IVX]+",
 # Extractor makes a", "E. Agichtein. 2006. Confidence"), where a heading ends.
 _INNER_SENTENCE = re.compile(r"\w[\w)]*[.:]\s+(?:\S+\s+)+\S")
 _MAX_WORDS = 14
+# What no section is named: an address (a URL, an e-mail, a DOI).
+_NO_NAME = re.compile(r"https?://|www\.|\S@\S|\bdoi:", re.I)
+_ALGORITHM_STEP = re.compile(r"^\d{1,3}:\s")  # "17: end while"
+_LABEL_SIZE = 0.6  # type this share of the body's size or less labels a figure
 _SCALED = 0.55  # box height to type size below which text was drawn scaled down
 _SIZE_ALONE = 1.2  # how much larger than the body a heading in regular type is set
 _CLEARLY_LARGER = 1.15  # a heading style this much larger than another is set a level up
@@ -94,6 +98,10 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False
     if _CAPTION.match(text) or text[-1] in ",;" or not re.search(r"[A-Za-z]{3}", text):
         return False
+    if _NO_NAME.search(text) or _ALGORITHM_STEP.match(text):
+        return False  # a footnote's link ("6 https://arxiv.org/"), a numbered step of pseudocode
+    if line.size < _LABEL_SIZE * style.body_size:
+        return False  # a label inside a figure drawn to scale ("FIDD" in 2pt type)
     letters = sum(c.isalpha() for c in text)
     if letters < 0.55 * len(text.replace(" ", "")):
         return False
@@ -242,26 +250,49 @@ def in_page_type(ctx: Any, lines: list[TextLine]) -> Iterator[None]:
         ctx.style = document
 
 
-# TeX's accents as separate spacing glyphs before their letter ("Lemaˆıtre", "Schr¨odinger"),
-# often over a dotless i: one accented letter each, so a heading reads and matches as written.
-_SPACING_ACCENTS = {"ˆ": "\u0302", "¨": "\u0308", "´": "\u0301", "˜": "\u0303", "ˇ": "\u030c"}
-_ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "]) ?([A-Za-zı])")
+# TeX's accents as separate spacing glyphs before their letter ("Lemaˆıtre", "Schr¨odinger",
+# "C´el´erier"), often over a dotless i: one accented letter each, so the text reads and
+# searches as written. (The grave accent is left alone: "`" is TeX's opening quote too.)
+_SPACING_ACCENTS = {
+    "ˆ": "\u0302",
+    "¨": "\u0308",
+    "´": "\u0301",
+    "˜": "\u0303",
+    "ˇ": "\u030c",
+    "˝": "\u030b",
+    "˘": "\u0306",
+    "˙": "\u0307",
+    "¯": "\u0304",
+    "˚": "\u030a",
+}
+# A space may part an accent from a dotless i (which stands for nothing else); before another
+# letter it parts words ("students´ abilities" keeps its apostrophe).
+_ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "])( ?ı|[A-Za-z])")
 
 
 def compose_accents(line: TextLine) -> None:
-    """Join spacing accents to the letter after them in a heading line's spans, in place."""
+    """Join spacing accents to the letter after them in a line's spans, in place."""
     spans = line.output.spans
     for span, following in zip(spans, [*spans[1:], None], strict=True):
-        if following is not None and span.text[-1:] in _SPACING_ACCENTS:
-            # The accent ends one span, its letter opens the next.
+        if (
+            following is not None
+            and span.text[-1:] in _SPACING_ACCENTS
+            and (m := _ACCENT_THEN_LETTER.match(span.text[-1] + following.text))
+            and _composed(m) != m[0]
+        ):
+            # The accent ends one span, its letter opens the next (not a superscript's letter
+            # after an accent that belongs to the letter before it: "Rˆ" then "t").
             following.text, span.text = span.text[-1] + following.text, span.text[:-1]
         span.text = _ACCENT_THEN_LETTER.sub(_composed, span.text)
     line.text = _ACCENT_THEN_LETTER.sub(_composed, line.text)
 
 
 def _composed(m: re.Match[str]) -> str:
-    letter = "i" if m[2] == "ı" else m[2]
-    return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
+    """The accented letter where one exists ("é"); else the text as it was (an acute accent
+    standing for an apostrophe, "don´t", is no accent on the "t")."""
+    letter = "i" if m[2].strip() == "ı" else m[2]
+    composed = unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m[1]])
+    return composed if len(composed) == 1 else m[0]
 
 
 StyleKey = tuple[float, bool, bool, str]  # size, bold, capitals, font

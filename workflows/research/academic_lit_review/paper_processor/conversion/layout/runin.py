@@ -22,12 +22,18 @@ _LABELS = re.compile(
     re.I,
 )
 _MAX_WORDS = 10
+# A section number, then a formula in the text's own type before the bold words of the heading
+# ("3.2. CN(1,2) of seeds in a seed set." with only "of seeds in a seed set." bold).
+_NUMBER_THEN_FORMULA = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+\S")
+_NUMBERED_SPAN = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+)(?P<formula>\S{1,8})$")
+_FORMULA_PIECE = 8  # characters of a formula's piece without a space ("CN", "(1", "2)")
+_FORMULA_REACH = 4  # pieces of a formula a heading's bold words may resume after
 _MAX_NUMBERED_WORDS = 16  # "4.2. Runtime performance and spread of influence by ... SIDD."
 
 
 def split_run_in(line: TextLine) -> tuple[TextLine, TextLine] | None:
     """(heading line, rest of the line) when `line` opens with a run-in heading, else None."""
-    if not line.bold_prefix_chars:
+    if not line.bold_prefix_chars and not _NUMBER_THEN_FORMULA.match(line.text):
         return None
     spans = line.output.spans
     cut = _prefix_end(spans, line.heavy)
@@ -55,7 +61,7 @@ def split_run_in(line: TextLine) -> tuple[TextLine, TextLine] | None:
 def _prefix_end(spans: list[Any], heavy: float) -> int | None:
     """Index of the first span after the leading bold spans (a section number, spaces and
     punctuation ride along)."""
-    seen_bold = seen_text = False
+    seen_bold = seen_text = numbered = False
     for i, span in enumerate(spans):
         if not re.search(r"\w", span.text):
             continue
@@ -63,12 +69,43 @@ def _prefix_end(spans: list[Any], heavy: float) -> int | None:
             seen_bold = seen_text = True
             continue
         if not seen_text and SECTION_NUMBER.match(span.text.strip()):
-            seen_text = True
+            seen_text = numbered = True
+            continue
+        if not seen_text and _NUMBERED_SPAN.match(span.text.strip()):
+            # The number and a formula's first piece in one span ("3.2. CN").
+            if not _bold_resumes(spans, i, heavy):
+                return None
+            seen_text = numbered = True
             continue
         if not seen_bold and _math_symbol(span) and _next_is_bold(spans, i, heavy):
             continue  # a variable set in math italics inside the heading ("2.8. *k*-shell")
+        if numbered and _formula_piece(span) and _bold_resumes(spans, i, heavy):
+            continue  # a formula inside a numbered heading ("3.4. FIDD using CN(1).")
         return i if seen_bold else None
     return None
+
+
+def _formula_piece(span: Any) -> bool:
+    text = span.text.strip()
+    return 0 < len(text) <= _FORMULA_PIECE and not re.search(r"\s", text)
+
+
+def _bold_resumes(spans: list[Any], i: int, heavy: float) -> bool:
+    """Whether bold type (words, or the heading's closing stop) follows the formula that
+    starts at spans[i] within a few of its pieces."""
+    pieces = 0
+    for span in spans[i + 1 :]:
+        text = span.text.strip()
+        if not text:
+            continue
+        if span_is_bold(span, heavy) and (re.search(r"\w", text) or text in ".:"):
+            return True
+        if not _formula_piece(span):
+            return False
+        pieces += 1
+        if pieces > _FORMULA_REACH:
+            return False
+    return False
 
 
 def _math_symbol(span: Any) -> bool:

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from .furniture import HEADER, PAGE_NUMBER_AT_END, PAGE_NUMBER_AT_START
 from .headings import in_scaled_figure, reads_as_table_row
 from .lines import DocumentStyle, TextLine
 
@@ -19,6 +20,7 @@ _MIN_FACTOR = 1.2  # the title is set clearly larger than the body
 _NEAR_TOP = 0.7  # a group in type this share of the largest still competes for the title
 _NOT_TITLE = re.compile(r"www\.|https?:|@|\bdoi\b", re.I)
 _MAX_LINES = 4
+_RUNNING_WORDS = 6  # a line of this many words is running text
 _MAX_WORDS_PER_LINE = 15  # large type fits few words on a line; more is running text
 # The title comes before the running text: a large line below a few lines of body text is a
 # table's head or a display formula.
@@ -29,7 +31,10 @@ def mark_title(lines: list[TextLine], style: DocumentStyle, page_height: float) 
     """Tag the first page's title lines in place (`line.tags`)."""
     # Larger than the first page's own text too: a page set in larger type than the rest of
     # the document (an excerpt that starts mid-paper) has no title above its running text.
-    floor = max(style.body_size, _page_body_size(lines)) * _MIN_FACTOR
+    # And larger than the running text where the title would be: an excerpt's proof set in
+    # 12pt above its 10pt references is no title.
+    upper = [ln for ln in lines if ln.y0 < page_height * 0.5 and len(ln.words) >= _RUNNING_WORDS]
+    floor = max(style.body_size, _page_body_size(lines), _page_body_size(upper)) * _MIN_FACTOR
     candidates = sorted(
         (
             ln
@@ -48,6 +53,7 @@ def mark_title(lines: list[TextLine], style: DocumentStyle, page_height: float) 
         key=lambda ln: ln.y0,
     )
     if not candidates:
+        _title_from_running_head(lines, page_height)
         return
     top_size = max(ln.size for ln in candidates)
     groups = _groups(
@@ -65,6 +71,67 @@ def mark_title(lines: list[TextLine], style: DocumentStyle, page_height: float) 
     )
     for line in title:
         line.tags.add(TITLE)
+
+
+# A running head that names the venue, the authors or the issue says nothing of the paper: no
+# title is better than the journal's name.
+_VENUE = re.compile(
+    r"\b(journal|proceedings|proc\.|conference|symposium|workshop|transactions|letters|"
+    r"annals|bulletin|magazine|press|society|university|vol\.?|volume|issue|no\.|pp\.|"
+    r"arxiv|preprint|draft|manuscript|copyright|issn|isbn|et\s+al|page|chapter|section|"
+    r"supplementary|appendix)\b|©|\(c\)|\b[A-Z]\.\s|\d|[,;]\s*$",
+    re.I,
+)
+_MIN_TITLE_WORDS = 3
+
+
+def _title_from_running_head(lines: list[TextLine], page_height: float) -> None:
+    """A first page without a title of its own (an excerpt that starts mid-paper) may carry the
+    paper's title as its running head: that head, its page number taken off, is the title."""
+    heads = sorted(
+        (ln for ln in lines if ln.tags == {HEADER} and ln.y1 < page_height * 0.5),
+        key=lambda ln: ln.y0,
+    )
+    for head in heads:
+        m = PAGE_NUMBER_AT_END.match(head.text) or PAGE_NUMBER_AT_START.match(head.text)
+        text = m["head"] if m else head.text
+        if _names_the_paper(text):
+            _drop_page_number(head, text)
+            head.tags = {TITLE}
+            return
+
+
+def _names_the_paper(text: str) -> bool:
+    """A running head that reads as a paper's title: several words of prose, no venue, issue,
+    author initials or "et al.", no number left (a year, a volume)."""
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+    if len(words) < _MIN_TITLE_WORDS or _VENUE.search(text) or _NOT_TITLE.search(text):
+        return False
+    # "Smith and Jones", "SMITH, JONES AND LEE": authors' names are all capitalised words
+    # around "and"; a title has words of its own ("for", "of", lowercase or not).
+    names_only = all(w[0].isupper() or w.lower() == "and" for w in words) and any(
+        w.lower() == "and" for w in words
+    )
+    return not names_only and not reads_as_table_row(text)
+
+
+def _drop_page_number(line: TextLine, text: str) -> None:
+    """Take the page number off `line` (its text and the spans marker renders)."""
+    spans = line.output.spans
+    number = line.text[len(text) :] if line.text.startswith(text) else line.text[: -len(text)]
+    digits = number.strip()
+    edge = spans[::-1] if line.text.startswith(text) else spans
+    for span in edge:
+        stripped = span.text.strip()
+        if not stripped:
+            continue
+        if line.text.startswith(text):
+            if stripped.endswith(digits):
+                span.text = span.text.rstrip()[: -len(digits)]
+        elif stripped.startswith(digits):
+            span.text = span.text.lstrip()[len(digits) :]
+        break
+    line.text = text.strip()
 
 
 def _running_lines_above(lines: list[TextLine], line: TextLine, style: DocumentStyle) -> int:
