@@ -23,7 +23,10 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
 from workflows.research.academic_lit_review.paper_processor.testing.banner_pdfs import (
+    LOGO,
+    TITLE,
     write_banner_paper,
+    write_teaser_logo_paper,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs import (
     TABLE_CAPTION,
@@ -383,6 +386,7 @@ def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(conver
 
     fenced = re.findall(r"```[^\n]*\n(.*?)\n```", markdown, re.S)
     assert fenced == ["\n".join(paper.listing)]
+    assert _flat(" ".join(paper.addresses)) in _flat(markdown)
     # The Courier word inside a sentence is no listing; the paragraphs around it stay prose.
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
     for text in paper.prose:
@@ -406,3 +410,13 @@ def test_the_frame_sits_at_the_top_numbered_level_when_subsections_share_its_sty
     levels = assign_levels([(line, False) for line in lines])
 
     assert levels == [2, 2, 3, 3, 2, 3, 3, 3, 2, 2]
+
+
+def test_a_logo_larger_than_the_title_is_no_title(converter, tmp_path):
+    pdf = write_teaser_logo_paper(tmp_path / "teaser.pdf")
+
+    markdown, structure = _convert(converter, pdf, tmp_path)
+
+    assert structure["headings"][0] == {"level": 1, "text": TITLE}
+    assert markdown.startswith(f"# {TITLE}\n")
+    assert LOGO in _flat(markdown)

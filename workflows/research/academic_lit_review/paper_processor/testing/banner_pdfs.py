@@ -1,6 +1,7 @@
 """Generate a first page (fpdf2) with a full-width title and abstract over two columns and a
 journal banner set sideways up the left margin beside them, once: the columns must still read
-one after the other, and the banner must neither cut them into rows nor be lost.
+one after the other, and the banner must neither cut them into rows nor be lost. Also a first
+page whose teaser figure sets a logo in type far larger than the title.
 """
 
 from __future__ import annotations
@@ -82,3 +83,32 @@ def write_banner_paper(path: str | Path) -> BannerPaper:
     out = Path(path)
     pdf.output(str(out))
     return BannerPaper(path=out, banner=BANNER, left_column=left, right_column=right)
+
+
+TITLE = "An Agent for Comprehensive Academic Paper Search"
+LOGO = "Paper Search"
+
+
+def write_teaser_logo_paper(path: str | Path) -> Path:
+    """A first page whose teaser figure, under the title and the authors, sets a two-word logo in
+    type twice the title's size: the title is still the title."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Times", "B", 15)
+    pdf.set_xy(_MARGIN, 25)
+    pdf.cell(_PAGE_W - 2 * _MARGIN, 7, TITLE, align="C")
+    pdf.set_font("Times", size=11)
+    pdf.set_xy(_MARGIN, 36)
+    pdf.cell(_PAGE_W - 2 * _MARGIN, 5, "Ada Lovelace and Charles Babbage", align="C")
+    pdf.set_font("Helvetica", "B", 30)
+    pdf.set_xy(_MARGIN, 100)
+    pdf.cell(_PAGE_W - 2 * _MARGIN, 12, LOGO, align="C")
+    pdf.set_font("Times", "B", 11)
+    pdf.set_xy(_MARGIN, 135)
+    pdf.cell(0, 5, "Abstract")
+    pdf.set_font("Times", size=_BODY_PT)
+    y = _set(pdf, _text(3, 6), _MARGIN, 142, _PAGE_W - 2 * _MARGIN)
+    _set(pdf, _text(4, 6), _MARGIN, y + 4, _PAGE_W - 2 * _MARGIN)
+    pdf.output(str(path))
+    return Path(path)

@@ -1,7 +1,8 @@
 """Generate a one-column paper (fpdf2) with a code listing set in Courier between paragraphs of
-Times, a Courier word inside a sentence, and bold section headings, to check that the layout stage
-keeps a listing line by line (indentation from where each line starts) and that headings come out
-without the bold markup their type implies.
+Times, a Courier word inside a sentence, authors' addresses in Courier, and bold section
+headings, to check that the layout stage keeps a listing line by line (indentation from where
+each line starts), and only the listing, and that headings come out without the bold markup
+their type implies.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ LISTING = [
     (1, "return counts"),
 ]
 INLINE_CODE = "split"
+# Authors' addresses in Courier under the first heading: no listing.
+ADDRESSES = ["{ada,charles}@engine.example.org,", "grace@navy.example.mil"]
 _INTRO = (
     "Readers of a converted paper need its listings intact. The method below counts the words of "
     "every paper in a collection and keeps the totals in a dictionary keyed by the word itself, "
@@ -48,6 +51,7 @@ class CodePaper:
     headings: list[str]
     listing: list[str]  # the listing's lines as markdown should keep them (indented by spaces)
     prose: list[str]  # paragraphs expected as text
+    addresses: list[str]  # typewriter lines expected as text, in no listing
 
 
 def write_code_paper(path: str | Path) -> CodePaper:
@@ -72,6 +76,12 @@ def write_code_paper(path: str | Path) -> CodePaper:
         pdf.multi_cell(160, _LINE_H, text)
         y = pdf.get_y() + 4
 
+    pdf.set_font("Courier", size=10)
+    for address in ADDRESSES:
+        pdf.set_xy(_MARGIN + 30, y)
+        pdf.cell(0, _LINE_H, address)
+        y += _LINE_H
+    y += 2
     heading(HEADINGS[0])
     prose(_INTRO)
     # A sentence with one word in Courier: emphasis of a name, no listing.
@@ -96,4 +106,5 @@ def write_code_paper(path: str | Path) -> CodePaper:
         headings=list(HEADINGS),
         listing=["  " * depth + text for depth, text in LISTING],
         prose=[_INTRO, f"{_BEFORE} {INLINE_CODE} {_AFTER}", _CLOSING],
+        addresses=list(ADDRESSES),
     )

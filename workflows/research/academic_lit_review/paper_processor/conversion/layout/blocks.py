@@ -180,7 +180,10 @@ def _code_listing(lines: list[TextLine], i: int, style: DocumentStyle) -> Block 
         and (end == i or 0 < _gap(lines[end - 1], lines[end], style) < 2.5)
     ):
         end += 1
-    return Block(CODE, lines[i:end]) if end - i >= 2 else None
+    listing = lines[i:end]
+    # Authors' addresses set in typewriter under a title are no code.
+    addresses = sum(bool(_ADDRESS.search(line.text)) for line in listing)
+    return Block(CODE, listing) if len(listing) >= 2 and addresses < len(listing) / 2 else None
 
 
 def counted_items(lines: list[TextLine], style: DocumentStyle) -> dict[int, str]:
@@ -231,6 +234,7 @@ def _opens_sub_entry(block: Block, line: TextLine, prev: TextLine) -> bool:
     )
 
 
+_ADDRESS = re.compile(r"\S@\S|://")
 _FRAGMENT_WORDS = 4
 
 

@@ -59,18 +59,26 @@ def mark_title(lines: list[TextLine], style: DocumentStyle, page_height: float) 
     groups = _groups(
         [ln for ln in candidates if ln.size >= top_size * _NEAR_TOP], top_size=top_size
     )
+    if not any(_says_enough(g) for g in groups):
+        # All the largest type says is a word or two (a logo in a teaser figure, far larger
+        # than the title): the title is the largest type that says more.
+        groups = _groups(candidates, top_size=top_size)
     # The largest type, unless all it says is a banner of a word or two ("Research Article");
     # between groups in the same type, the one that says more.
     title = max(
         groups,
         key=lambda g: (
-            sum(len(ln.words) for ln in g) >= 3,
+            _says_enough(g),
             g[0].size >= top_size - 0.6,
             sum(len(ln.text) for ln in g),
         ),
     )
     for line in title:
         line.tags.add(TITLE)
+
+
+def _says_enough(group: list[TextLine]) -> bool:
+    return sum(len(ln.words) for ln in group) >= 3
 
 
 # A running head that names the venue, the authors or the issue says nothing of the paper: no
