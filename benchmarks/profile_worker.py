@@ -38,15 +38,15 @@ from workflows.research.academic_lit_review.paper_processor.conversion.worker im
 )
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "papers"
-# Stage -> (the end of its file's path, its function): that function's cumulative time.
+# Stage -> (the end of its file's path, or of any of them; its function): its cumulative time.
 STAGES = {
-    "pdftext extraction": ("providers/pdf.py", "pdftext_extraction"),
+    "pdftext extraction": ("marker/providers/pdf.py", "pdftext_extraction"),
     "pdftext process pool (waiting on it)": (
         "concurrent/futures/process.py",
         "_chain_from_iterable_of_lists",
     ),
     "document build (providers, builders, layout stage)": (
-        "marker/converters/pdf.py",
+        ("marker/converters/pdf.py", "text_layer/converter.py"),
         "build_document",
     ),
     "layout stage": ("conversion/layout/builder.py", "__call__"),
