@@ -1,12 +1,19 @@
-"""Where a converter worker's time goes: cProfile over text-layer conversion, stage by stage.
+"""Where a converter worker's time goes: text-layer conversion before and after, side by side.
 
 Builds the converter and the quality checker as a worker does (in this process, which then is
-the worker), converts papers of `../shared/data/papers`, and prints the cumulative seconds of
-each stage: pdftext's text extraction (and its process pool), the layout stage, marker's
-processors and renderer, the quality check. `--pdftext-workers 4` is marker's default (before);
-1 is the worker's setting (after).
+the worker), converts papers of `../shared/data/papers` with each setup, and prints:
+- `wall_s` and `cpu_s`: without the profiler, the sum over the papers of each paper's best
+  conversion (of `--rounds`, the setups alternating paper by paper), in wall seconds and in CPU
+  seconds of this process and of the processes it started (pdftext's pool); CPU time counts
+  the conversion's own work, whatever else runs on the machine;
+- `stages_s`: the cumulative seconds of each stage under cProfile (which inflates Python-heavy
+  stages): pdftext's text extraction (and its process pool), ftfy, the layout stage, marker's
+  page images, its processors and renderer, the quality check.
 
-    python -m benchmarks.profile_worker [--papers 8] [--pdftext-workers 1] [--top 25]
+"before" is marker's converter as issue 14 found it (pdftext_workers=4, marker's default; text-
+layer mode untrimmed); "after" is the worker's setting (1, trimmed: conversion/text_layer/).
+
+    python -m benchmarks.profile_worker [--papers 8] [--rounds 2] [--setups before,after] [--top 0]
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import tempfile
 import time
@@ -31,7 +39,7 @@ from workflows.research.academic_lit_review.paper_processor.conversion.worker im
 )
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "papers"
-# Stage -> (the end of its file's path, its function): that function's cumulative time.
+# Stage -> (the end of its file's path, or of any of them; its function): its cumulative time.
 STAGES = {
     "pdftext extraction": ("marker/providers/pdf.py", "pdftext_extraction"),
     "pdftext process pool (waiting on it)": (
@@ -39,13 +47,20 @@ STAGES = {
         "_chain_from_iterable_of_lists",
     ),
     "document build (providers, builders, layout stage)": (
-        "marker/converters/pdf.py",
+        ("marker/converters/pdf.py", "text_layer/converter.py"),
         "build_document",
     ),
     "layout stage": ("conversion/layout/builder.py", "__call__"),
     "page images for marker": ("marker/providers/pdf.py", "get_images"),
+    "ftfy": ("ftfy/__init__.py", "fix_text"),
     "renderer": ("marker/renderers/markdown.py", "__call__"),
     "quality check": ("conversion/quality/checker.py", "check"),
+}
+
+
+SETUPS = {
+    "before": {"pdftext_workers": 4, "trim_text_layer": False},
+    "after": {"pdftext_workers": 1, "trim_text_layer": True},
 }
 
 
@@ -53,12 +68,24 @@ def corpus_pdfs(count: int) -> list[Path]:
     return sorted(CORPUS.resolve().rglob("*.pdf"))[:count]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--papers", type=int, default=8)
-    parser.add_argument("--pdftext-workers", type=int, default=1)
-    parser.add_argument("--top", type=int, default=25)
-    args = parser.parse_args()
+def convert(converter, checker, pdf: Path, out: str, profile=None) -> int:
+    count = len(pypdfium2.PdfDocument(pdf))
+    job = Job(str(pdf), f"{out}/{pdf.stem}.md", pages=count)
+    if profile is not None:
+        profile.enable()
+    convert_document(converter, checker, job)
+    if profile is not None:
+        profile.disable()
+    return count
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that ended (pdftext's pools)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def build(setup: str) -> tuple:
     ctx = Context()
     spec = WorkerSpec(
         converter="marker",
@@ -66,27 +93,41 @@ def main() -> None:
         font_path=ctx.resolved_font_path(),
         check_quality=True,
         ocr_engine=ctx.ocr_engine,
-        pdftext_workers=args.pdftext_workers,
+        **SETUPS[setup],
     )
     converter = build_converter(spec)
-    checker = build_checker(spec, converter)
-    pdfs = corpus_pdfs(args.papers)
-    pages = 0
+    return converter, build_checker(spec, converter)
+
+
+def best_times(built: dict, pdfs: list[Path], rounds: int, out: str) -> dict:
+    """Per setup: pages, and the sums over the papers of each paper's best wall and CPU seconds,
+    the setups alternating paper by paper (other load on the machine hits both alike)."""
+    best = {setup: {"pages": 0, "wall_s": 0.0, "cpu_s": 0.0} for setup in built}
+    for pdf in pdfs:
+        walls: dict[str, list[float]] = {setup: [] for setup in built}
+        cpus: dict[str, list[float]] = {setup: [] for setup in built}
+        for _round in range(rounds):
+            for setup, (converter, checker) in built.items():
+                wall, cpu = time.perf_counter(), _cpu_s()
+                pages = convert(converter, checker, pdf, out)
+                walls[setup].append(time.perf_counter() - wall)
+                cpus[setup].append(_cpu_s() - cpu)
+        for setup in built:
+            best[setup]["pages"] += pages
+            best[setup]["wall_s"] += min(walls[setup])
+            best[setup]["cpu_s"] += min(cpus[setup])
+    return best
+
+
+def stage_seconds(converter, checker, pdfs: list[Path], out: str, top: int) -> dict:
     profile = cProfile.Profile()
-    with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
-        for number, pdf in enumerate(pdfs):
-            count = len(pypdfium2.PdfDocument(pdf))
-            job = Job(str(pdf), f"{out}/{number}.md", pages=count)
-            profile.enable()
-            convert_document(converter, checker, job)
-            profile.disable()
-            pages += count
-        wall = time.perf_counter() - started
+    for pdf in pdfs:
+        convert(converter, checker, pdf, out, profile)
     stats = pstats.Stats(profile)
-    stages = {}
-    for name, (path_end, function) in STAGES.items():
-        stages[name] = round(
+    if top:
+        stats.sort_stats("cumulative").print_stats(top)
+    return {
+        name: round(
             sum(
                 row[3]
                 for (filename, _line, called), row in stats.stats.items()
@@ -94,19 +135,41 @@ def main() -> None:
             ),
             2,
         )
-    stats.sort_stats("cumulative").print_stats(args.top)
-    print(
-        json.dumps(
-            {
-                "pdftext_workers": args.pdftext_workers,
-                "papers": len(pdfs),
-                "pages": pages,
-                "seconds": round(wall, 2),
-                "pages_per_s": round(pages / wall, 2),
-                "stages_s": stages,
+        for name, (path_end, function) in STAGES.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2, help="timed conversions per paper")
+    parser.add_argument("--setups", default="before,after")
+    parser.add_argument("--top", type=int, default=0, help="print cProfile's top N functions")
+    args = parser.parse_args()
+    pdfs = corpus_pdfs(args.papers)
+    built = {setup: build(setup) for setup in args.setups.split(",")}
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as out:
+        for converter, checker in built.values():  # warm: imports, caches
+            convert(converter, checker, pdfs[0], out)
+        for setup, best in best_times(built, pdfs, args.rounds, out).items():
+            results[setup] = {
+                **SETUPS[setup],
+                "pages": best["pages"],
+                "wall_s": round(best["wall_s"], 2),
+                "cpu_s": round(best["cpu_s"], 2),
+                "pages_per_s": round(best["pages"] / best["wall_s"], 3),
+                "pages_per_cpu_s": round(best["pages"] / best["cpu_s"], 3),
+                "stages_s": stage_seconds(*built[setup], pdfs, out, args.top),
             }
-        )
-    )
+    for converter, _checker in built.values():
+        converter.close()
+    if {"before", "after"} <= results.keys():
+        results["ratio"] = {
+            per: round(results["after"][per] / results["before"][per], 3)
+            for per in ("pages_per_s", "pages_per_cpu_s")
+        }
+    print(json.dumps({"papers": len(pdfs), "rounds": args.rounds, **results}))
 
 
 if __name__ == "__main__":

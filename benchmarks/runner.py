@@ -46,10 +46,12 @@ class RunSpec:
     open_web: str
     retrieve: str
     workspace: str
-    # Overrides of the workload's shape: converter workers (a count or "auto"), and pdftext's
-    # processes per document inside a worker (the `worker` pipeline: before/after figures).
+    # Overrides of the workload's shape: converter workers (a count or "auto"), and, for the
+    # `worker` pipeline's before/after figures, pdftext's processes per document inside a worker
+    # and whether text-layer mode is trimmed (WorkerSpec.trim_text_layer).
     workers: int | str | None = None
     pdftext_workers: int | None = None
+    trim_text_layer: bool = True
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -250,6 +252,7 @@ def run_workers(workload: Workload, spec: RunSpec) -> dict:
         check_quality=True,
         ocr_engine=ctx.ocr_engine,
         pdftext_workers=spec.pdftext_workers or 1,
+        trim_text_layer=spec.trim_text_layer,
     )
     out = Path(spec.workspace)
     out.mkdir(parents=True, exist_ok=True)

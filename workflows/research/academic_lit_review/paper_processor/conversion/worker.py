@@ -35,6 +35,10 @@ class WorkerSpec:
     # pdftext's process pool per document (marker's default: 4). 1 = in the worker itself: a
     # worker is already one of several processes; the pool's start cost the time it saved.
     pdftext_workers: int = 1
+    # Text-layer mode without the work that converts no text (text_layer/): page images nothing
+    # reads, image crops the worker discards, ftfy where it changes nothing. False: marker's own
+    # converter, as the benchmarks' "before".
+    trim_text_layer: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class MarkerConverter:
         from marker.output import text_from_rendered
 
         from .layout.install import LAYOUT_CONFIG
+        from .text_layer.converter import TEXT_LAYER_CONFIG, TextLayerPdfConverter
 
         self._text_from_rendered = text_from_rendered
         self._models = create_model_dict()
@@ -97,7 +102,11 @@ class MarkerConverter:
         self._config["pdftext_workers"] = spec.pdftext_workers
         if spec.check_quality:
             self._config["paginate_output"] = True  # page markers, for the quality stage
+        self._full_converter_cls = PdfConverter
         self._converter_cls = PdfConverter
+        if self._text_layer and spec.trim_text_layer:
+            self._config.update(TEXT_LAYER_CONFIG)
+            self._converter_cls = TextLayerPdfConverter
         self._converter, self._reports = self._build(self._config)
         self.structure: dict = {}  # of the last document converted, for its Done
 
@@ -136,7 +145,7 @@ class MarkerConverter:
 
         config = {"page_range": list(pages), "paginate_output": True, "force_ocr": True}
         try:
-            converter = self._converter_cls(artifact_dict=self._models, config=config)
+            converter = self._full_converter_cls(artifact_dict=self._models, config=config)
             markdown, _ext, _images = self._text_from_rendered(converter(pdf_path))
         except Exception as exc:  # marker, surya and the HTTP client raise many types
             raise FullMarkerFailed(f"{type(exc).__name__}: {exc}") from exc
