@@ -63,7 +63,6 @@ class Block:
     run_in: bool = False  # a bold phrase cut from the start of a paragraph
     run: int = 0  # which column run of its page it came from
     continues: bool = False  # its last sentence goes on in the next block (column or page break)
-    margin: bool = False  # text set sideways in a side margin, outside the columns' flow
     counted: bool = False  # an item of a list whose labels count up ("[0]", "[1]", "2.1.")
     level: int | None = None
 

@@ -180,10 +180,11 @@ def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     mark_footnotes(body_blocks, ctx.style, page.polygon.height)
     # Footnotes read after the page's text, never inside a sentence (see continuation.py).
     blocks.extend(b for b in body_blocks if b.kind != FOOTNOTE)
-    # Text up a side margin is no part of the columns' flow: it reads after the page's text.
-    blocks.extend(Block(TEXT, [ln], margin=True) for ln in lines if MARGIN_NOTE in ln.tags)
     blocks.extend(b for b in body_blocks if b.kind == FOOTNOTE)
-    blocks.extend(Block("PageFooter", [ln]) for ln in lines if FOOTER in ln.tags)
+    # Text set sideways up a side margin (arXiv's stamp, a journal's banner) is furniture: in the
+    # text it would land between whatever paragraphs the page break leaves on either side of it.
+    furniture = (ln for ln in lines if ln.tags & {FOOTER, MARGIN_NOTE})
+    blocks.extend(Block("PageFooter", [ln]) for ln in furniture)
     return blocks
 
 
