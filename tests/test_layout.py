@@ -35,6 +35,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs i
 from workflows.research.academic_lit_review.paper_processor.testing.code_pdfs import (
     write_code_paper,
 )
+from workflows.research.academic_lit_review.paper_processor.testing.first_page_pdfs import (
+    write_first_page_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.float_pdfs import (
     write_float_paper,
 )
@@ -395,6 +398,20 @@ def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path, 
     assert paragraphs[left + 1] == _flat(paper.right_column)
     assert paper.banner not in _flat(markdown)
     assert paper.banner not in [h["text"] for h in structure.get("headings", [])]
+
+
+def test_a_first_pages_footer_and_a_wide_caption_leave_the_paragraph_whole(converter, tmp_path):
+    paper = write_first_page_paper(tmp_path / "first-page.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # The paragraph runs on over the page break past the venue footer and the figure above its
+    # second half, and reads whole; the caption follows it, down to its one-word last line.
+    at = paragraphs.index(_flat(paper.split))
+    assert paragraphs[at + 1] == paper.caption
+    # The footer's two centred lines are one paragraph.
+    assert paper.footer in paragraphs
 
 
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):

@@ -357,6 +357,10 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
     # A line set in under one that stops mid-sentence and going on in lowercase is the wrapped
     # rest of an indented block (a displayed question, an unlabelled item), not a new paragraph.
     sentence_goes_on = not _SENTENCE_END.search(prev.text) and line.text[:1].islower()
+    # A centred line under one whose sentence goes on (a venue footer's "…, pages 624–633," /
+    # "Baltimore, …") stands in from both edges alike: that is no first-line indent.
+    centred = abs((line.x0 + line.x1) - (prev.x0 + prev.x1)) <= 0.4 * size
+    sentence_goes_on = sentence_goes_on or (centred and not _SENTENCE_END.search(prev.text))
     if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size and not sentence_goes_on:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         hanging = (

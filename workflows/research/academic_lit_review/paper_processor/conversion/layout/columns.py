@@ -20,6 +20,7 @@ _MAX_DEPTH = 3
 _PROSE_WORDS = 4  # a line of text has at least this many words ...
 _PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels are many)
 _TALL_LINE = 4.0
+_WRAP_GAP = 0.6  # a wrapped paragraph's lines lie closer than this many line heights apart
 _BAND_GAP = 1.0  # blank space wider than this many line heights separates two bands  # a line this many times the page's typical height is set sideways
 
 
@@ -53,10 +54,32 @@ def _split(lines: list[TextLine], depth: int) -> list[Run]:
             runs.extend(_band_runs(band, gutter, depth))
             band = []
             runs.append(_run([line], spanning=True))
+        elif not band and runs and runs[-1].spanning and _wraps_on(runs[-1].lines[-1], line, lines):
+            runs[-1].lines.append(line)
         else:
             band.append(line)
     runs.extend(_band_runs(band, gutter, depth))
     return _merge_adjacent(runs)
+
+
+def _wraps_on(above: TextLine, line: TextLine, lines: list[TextLine]) -> bool:
+    """True where `line` is the last line of the full-width paragraph `above` ends: a short line
+    set at line spacing under it, in its type, flush with its start (or centred under it), alone
+    on its row. It crosses no gutter, but a wide caption's last word is no column's first line."""
+    gap = line.y0 - above.y1
+    if not (-0.3 * line.height < gap < _WRAP_GAP * line.height) or line.x1 > above.x1:
+        return False
+    if abs(line.size - above.size) > 0.5:
+        return False
+    flush = abs(line.x0 - above.x0) <= 2.0
+    centred = abs((line.x0 + line.x1) - (above.x0 + above.x1)) <= 4.0
+    if not (flush or centred):
+        return False
+    return not any(
+        other is not line
+        and min(other.y1, line.y1) - max(other.y0, line.y0) > 0.5 * min(other.height, line.height)
+        for other in lines
+    )
 
 
 def _split_bands(lines: list[TextLine], depth: int) -> list[Run]:
