@@ -410,8 +410,10 @@ def test_a_first_pages_footer_and_a_wide_caption_leave_the_paragraph_whole(conve
     # second half, and reads whole; the caption follows it, down to its one-word last line.
     at = paragraphs.index(_flat(paper.split))
     assert paragraphs[at + 1] == paper.caption
-    # The footer's two centred lines are one paragraph.
+    # The footer's two centred lines are one paragraph; each marked affiliation is its own.
     assert paper.footer in paragraphs
+    for affiliation in paper.affiliations:
+        assert affiliation in paragraphs
 
 
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):

@@ -1,7 +1,8 @@
 """Generate a two-page paper (fpdf2) whose first page ends as real first pages do: under both
 columns a small-type venue footer of two centred lines (ACL's "Proceedings of …, pages …" /
 "… © 2014 Association for …"), and the right column's paragraph running on over the page break.
-Page 2 opens with a full-width figure whose wide caption wraps onto a last line of one word, above
+Under the title two centred affiliations, each opening with its mark (†, ‡), must read as two
+paragraphs. Page 2 opens with a full-width figure whose wide caption wraps onto a last line of one word, above
 the paragraph's second half: the paragraph must read whole, the caption after it, whole, and the
 footer as one paragraph that cuts no sentence.
 """
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .degraded_pdfs import font_path
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 20.0
 _GUTTER = 8.0
@@ -20,6 +23,10 @@ _COL_W = (_PAGE_W - 2 * _MARGIN - _GUTTER) / 2
 _LINE_H = 4.6
 _BODY_PT = 10
 
+AFFILIATIONS = [
+    "†Department of Chemistry, University of Rochester, Rochester, NY, 14627",
+    "‡Vial Health Technology, Inc., San Francisco, CA 94111",
+]
 FOOTER = [
     "Proceedings of the 52nd Annual Meeting of the Association for Computational Linguistics, "
     "pages 624-633,",
@@ -51,6 +58,7 @@ _WORDS = (
 class FirstPagePaper:
     path: Path
     footer: str  # the venue footer's lines, expected as one paragraph
+    affiliations: list[str]  # each its own paragraph
     caption: str  # the wide caption, expected whole
     split: str  # the paragraph the page break and the figure interrupt, expected whole
 
@@ -88,16 +96,21 @@ def write_first_page_paper(path: str | Path) -> FirstPagePaper:
     pdf.set_font("Helvetica", style="B", size=16)
     pdf.set_xy(_MARGIN, _MARGIN)
     pdf.cell(_PAGE_W - 2 * _MARGIN, 8, "Citations with Personal Context", align="C")
+    pdf.add_font("Marks", fname=font_path())  # the core fonts have no † or ‡
+    pdf.set_font("Marks", size=9)
+    for number, line in enumerate(AFFILIATIONS):
+        pdf.set_xy(_MARGIN, _MARGIN + 10 + 4.0 * number)
+        pdf.cell(_PAGE_W - 2 * _MARGIN, 4.0, line, align="C")
     pdf.set_font("Helvetica", size=_BODY_PT)
     foot = _PAGE_H - 32.0  # where both columns end, above the footer
-    y = _MARGIN + 16
+    y = _MARGIN + 24
     for k in range(40):  # the left column: whole paragraphs
         lines = _wrap(pdf, _filler(k, 3), _COL_W - 4)
         if y + _LINE_H * len(lines) > foot:
             break
         y = _set(pdf, lines, _MARGIN, y)
     right_x = _MARGIN + _COL_W + _GUTTER
-    _set(pdf, _wrap(pdf, _filler(50, 4), _COL_W - 4), right_x, _MARGIN + 16)
+    _set(pdf, _wrap(pdf, _filler(50, 4), _COL_W - 4), right_x, _MARGIN + 24)
     # The right column ends mid-sentence at its foot.
     split = _wrap(pdf, SPLIT_START, _COL_W - 4)
     _set(pdf, split, right_x, foot - _LINE_H * len(split))
@@ -127,6 +140,7 @@ def write_first_page_paper(path: str | Path) -> FirstPagePaper:
     return FirstPagePaper(
         path=out,
         footer=" ".join(FOOTER),
+        affiliations=AFFILIATIONS,
         caption=" ".join(CAPTION_LINES),
         split=f"{SPLIT_START} {SPLIT_END}",
     )
