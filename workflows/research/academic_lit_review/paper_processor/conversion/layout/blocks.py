@@ -38,7 +38,9 @@ _REF_START = re.compile(
 )
 _FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶#]+|[a-z])(?:\s|\)|\.|$)|^\W{1,2}\s?[A-Z]")
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)]?$")
-_NOTE_MARKS = "∗†‡§¶‖"  # an affiliation or a note opens with one ("†Department of …")
+# An affiliation or a note opens with its mark set against its first word ("†Department of …");
+# a mark standing alone ("∗ , Mohammad", "∗ f,β(x)") goes with the line above.
+_NOTE_START = re.compile(r"^[∗†‡§¶‖][^\W\d_]")
 _CLOSERS = ",;)]}"
 _ENUMERATION = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z]\.|[IVX]+\.)\s+[A-Z]")
 # An item label counted up line by line: "[0] ...", "[1] ..." or "1. ...", "2) ...".
@@ -313,7 +315,7 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
         return True
     if _CAPTION_START.match(line.text):
         return True
-    if line.text[:1] in _NOTE_MARKS and not prev.text.endswith("-"):
+    if _NOTE_START.match(line.text) and not prev.text.endswith("-"):
         return True
     if looks_like_heading(line, style, gap_before=False) and (
         _gap(prev, line, style) > 1.2 or _SENTENCE_END.search(prev.text)
