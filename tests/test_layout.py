@@ -23,6 +23,9 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.author_grid_pdfs import (
+    write_author_grid_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.banner_pdfs import (
     ARXIV_STAMP,
     BANNER,
@@ -414,6 +417,17 @@ def test_a_first_pages_footer_and_a_wide_caption_leave_the_paragraph_whole(conve
     assert paper.footer in paragraphs
     for affiliation in paper.affiliations:
         assert affiliation in paragraphs
+
+
+def test_each_author_of_a_grid_under_the_title_reads_as_one_paragraph(converter, tmp_path):
+    paper = write_author_grid_paper(tmp_path / "authors.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # Under the title, each author's cell top to bottom, row by row, then the abstract.
+    assert paragraphs[1 : 1 + len(paper.cells)] == paper.cells
+    assert [h["text"] for h in structure["headings"]][1:] == ["ABSTRACT"]
 
 
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):
