@@ -12,6 +12,7 @@ from workflows.research.academic_lit_review.paper_processor.conversion import wo
 from workflows.research.academic_lit_review.paper_processor.conversion.layout import builder
 from workflows.research.academic_lit_review.paper_processor.conversion.layout.furniture import (
     LINE_NUMBER,
+    MARGIN_NOTE,
     mark_furniture,
 )
 from workflows.research.academic_lit_review.paper_processor.conversion.layout.headings import (
@@ -22,7 +23,12 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.author_grid_pdfs import (
+    write_author_grid_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.banner_pdfs import (
+    ARXIV_STAMP,
+    BANNER,
     LOGO,
     TITLE,
     write_banner_paper,
@@ -34,6 +40,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs i
 )
 from workflows.research.academic_lit_review.paper_processor.testing.code_pdfs import (
     write_code_paper,
+)
+from workflows.research.academic_lit_review.paper_processor.testing.first_page_pdfs import (
+    write_first_page_paper,
 )
 from workflows.research.academic_lit_review.paper_processor.testing.float_pdfs import (
     write_float_paper,
@@ -150,8 +159,11 @@ def test_only_section_titles_become_headings(converter, tmp_path):
     assert [_flat(line) for line in heading_lines] == [t for t, _ in BANNER_HEADINGS]
     assert [line for line in heading_lines if line.startswith("# ")] == [heading_lines[0]]
     flat = _flat(markdown)
-    for text in [*BANNERS, *NOT_SECTION_TITLES]:
+    upright, sideways = BANNERS
+    for text in [upright, *NOT_SECTION_TITLES]:
         assert text in flat
+    # The banner set sideways up the margin is furniture, like a running head.
+    assert sideways not in flat
     # marker hangs the target of the link into section 2 on the nearest block, a heading here;
     # links into the document's own pages and their targets are dropped, the link's words stay.
     assert "<span" not in markdown and "(#page-" not in markdown
@@ -352,6 +364,20 @@ def test_line_numbers_in_the_margin_go_but_a_table_column_of_numbers_stays():
     assert not [ln for ln in ks if ln.tags]
 
 
+def test_a_stamp_up_the_margin_is_furniture_but_a_lone_tall_glyph_is_not():
+    prose = [_line("a line of running text in the body", 72, 90 + 12 * n, 460) for n in range(30)]
+    stamp = _line("arXiv:2302.07302v1 [cs.HC] 14 Feb 2023", 18, 212, 17)
+    stamp.y1 = 559  # set sideways: a narrow, tall box in the left margin
+    paren = _line(")", 554, 300, 3)  # a closing parenthesis at the column's right edge
+    paren.y1 = 311
+
+    mark_furniture([[*prose, stamp, paren]], [792], [612])
+
+    assert MARGIN_NOTE in stamp.tags
+    assert not paren.tags
+    assert not [ln for ln in prose if ln.tags]
+
+
 def test_a_float_between_a_paragraphs_halves_goes_after_it(converter, tmp_path):
     paper = write_float_paper(tmp_path / "float.pdf")
 
@@ -366,17 +392,46 @@ def test_a_float_between_a_paragraphs_halves_goes_after_it(converter, tmp_path):
         assert question in paragraphs
 
 
-def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path):
-    paper = write_banner_paper(tmp_path / "banner.pdf")
+@pytest.mark.parametrize("banner", [BANNER, ARXIV_STAMP])
+def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path, banner):
+    paper = write_banner_paper(tmp_path / "banner.pdf", banner)
 
     markdown, structure = _convert(converter, paper.path, tmp_path)
 
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
-    # Each column reads whole, left before right, and the banner is kept outside them.
+    # Each column reads whole, left before right, the right one on over the page break; the
+    # banner up the margin is furniture, in no paragraph and no heading.
     left = paragraphs.index(_flat(paper.left_column))
     assert paragraphs[left + 1] == _flat(paper.right_column)
-    assert paper.banner in paragraphs
+    assert paper.banner not in _flat(markdown)
     assert paper.banner not in [h["text"] for h in structure.get("headings", [])]
+
+
+def test_a_first_pages_footer_and_a_wide_caption_leave_the_paragraph_whole(converter, tmp_path):
+    paper = write_first_page_paper(tmp_path / "first-page.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # The paragraph runs on over the page break past the venue footer and the figure above its
+    # second half, and reads whole; the caption follows it, down to its one-word last line.
+    at = paragraphs.index(_flat(paper.split))
+    assert paragraphs[at + 1] == paper.caption
+    # The footer's two centred lines are one paragraph; each marked affiliation is its own.
+    assert paper.footer in paragraphs
+    for affiliation in paper.affiliations:
+        assert affiliation in paragraphs
+
+
+def test_each_author_of_a_grid_under_the_title_reads_as_one_paragraph(converter, tmp_path):
+    paper = write_author_grid_paper(tmp_path / "authors.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # Under the title, each author's cell top to bottom, row by row, then the abstract.
+    assert paragraphs[1 : 1 + len(paper.cells)] == paper.cells
+    assert [h["text"] for h in structure["headings"]][1:] == ["ABSTRACT"]
 
 
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):

@@ -1,7 +1,8 @@
 """Generate a first page (fpdf2) with a full-width title and abstract over two columns and a
-journal banner set sideways up the left margin beside them, once: the columns must still read
-one after the other, and the banner must neither cut them into rows nor be lost. Also a first
-page whose teaser figure sets a logo in type far larger than the title.
+banner set sideways up the left margin beside them, once (a journal's name, arXiv's stamp): the
+columns must still read one after the other, whole, and the banner is furniture, left out. The
+right column's paragraph runs on over the page break, where a note left in the text would cut it.
+Also a first page whose teaser figure sets a logo in type far larger than the title.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _LINE_H = 4.4
 _BODY_PT = 9
 
 BANNER = "Clinical Science www.clinsci.org"
+ARXIV_STAMP = "arXiv:2302.07302v1 [cs.HC] 14 Feb 2023"
 _WORDS = (
     "angiotensin converting enzyme is a zinc metallopeptidase that plays a prominent role in "
     "blood pressure regulation and consists of two catalytic domains with distinct substrates"
@@ -30,7 +32,7 @@ class BannerPaper:
     path: Path
     banner: str
     left_column: str  # the left column's one paragraph, expected whole
-    right_column: str
+    right_column: str  # begins in the right column and ends on page 2
 
 
 def _text(seed: int, sentences: int) -> str:
@@ -59,7 +61,7 @@ def _set(pdf: FPDF, text: str, x: float, y: float, width: float) -> float:
     return y
 
 
-def write_banner_paper(path: str | Path) -> BannerPaper:
+def write_banner_paper(path: str | Path, banner: str = BANNER) -> BannerPaper:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -72,17 +74,22 @@ def write_banner_paper(path: str | Path) -> BannerPaper:
     pdf.set_font("Helvetica", size=_BODY_PT)
     y = _set(pdf, _text(1, 5), _MARGIN, _MARGIN + 20, _PAGE_W - 2 * _MARGIN) + 8
 
-    left, right = _text(2, 9), _text(3, 9)
+    left, right = _text(2, 9), _text(3, 40)
     _set(pdf, left, _MARGIN, y, _COL_W)
-    _set(pdf, right, _MARGIN + _COL_W + _GUTTER, y, _COL_W)
+    lines = _wrap(pdf, right, _COL_W)
+    fit = int((_PAGE_H - _MARGIN - y) // _LINE_H)  # the rest goes on at the top of page 2
+    _set(pdf, " ".join(lines[:fit]), _MARGIN + _COL_W + _GUTTER, y, _COL_W)
     # The banner runs up the left margin beside the abstract and both columns.
     pdf.set_font("Helvetica", style="B", size=20)
     with pdf.rotation(90, x=12, y=_PAGE_H - 60):
         pdf.set_xy(12, _PAGE_H - 60)
-        pdf.cell(0, 8, BANNER)
+        pdf.cell(0, 8, banner)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=_BODY_PT)
+    _set(pdf, " ".join(lines[fit:]), _MARGIN, _MARGIN, _COL_W)
     out = Path(path)
     pdf.output(str(out))
-    return BannerPaper(path=out, banner=BANNER, left_column=left, right_column=right)
+    return BannerPaper(path=out, banner=banner, left_column=left, right_column=right)
 
 
 TITLE = "An Agent for Comprehensive Academic Paper Search"

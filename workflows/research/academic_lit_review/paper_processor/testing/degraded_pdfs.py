@@ -21,7 +21,7 @@ from ..context import DEFAULT_FONT_PATHS
 _PAGE_W_MM, _MARGIN_MM = 210.0, 20.0
 
 
-def _font_path() -> str:
+def font_path() -> str:
     for path in DEFAULT_FONT_PATHS:
         if Path(path).exists():
             return path
@@ -47,7 +47,7 @@ def write_unmapped_font_pdf(path: str | Path, sentences: list[str]) -> Path:
     of the same length keeps every byte offset (and so the xref table) valid.
     """
     pdf = FPDF(format="A4")
-    pdf.add_font("Body", fname=_font_path())
+    pdf.add_font("Body", fname=font_path())
     pdf.add_page()
     pdf.set_font("Body", size=12)
     pdf.set_margins(_MARGIN_MM, _MARGIN_MM, _MARGIN_MM)

@@ -38,6 +38,9 @@ _REF_START = re.compile(
 )
 _FOOTNOTE_MARK = re.compile(r"^(?:\d{1,3}|[*†‡§¶#]+|[a-z])(?:\s|\)|\.|$)|^\W{1,2}\s?[A-Z]")
 _SENTENCE_END = re.compile(r"[.!?:][\"'”’)]?$")
+# An affiliation or a note opens with its mark set against its first word ("†Department of …");
+# a mark standing alone ("∗ , Mohammad", "∗ f,β(x)") goes with the line above.
+_NOTE_START = re.compile(r"^[∗†‡§¶‖][^\W\d_]")
 _CLOSERS = ",;)]}"
 _ENUMERATION = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z]\.|[IVX]+\.)\s+[A-Z]")
 # An item label counted up line by line: "[0] ...", "[1] ..." or "1. ...", "2) ...".
@@ -63,7 +66,6 @@ class Block:
     run_in: bool = False  # a bold phrase cut from the start of a paragraph
     run: int = 0  # which column run of its page it came from
     continues: bool = False  # its last sentence goes on in the next block (column or page break)
-    margin: bool = False  # text set sideways in a side margin, outside the columns' flow
     counted: bool = False  # an item of a list whose labels count up ("[0]", "[1]", "2.1.")
     level: int | None = None
 
@@ -317,6 +319,8 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
         return True
     if _CAPTION_START.match(line.text):
         return True
+    if _NOTE_START.match(line.text) and not prev.text.endswith("-"):
+        return True
     if looks_like_heading(line, style, gap_before=False) and (
         _gap(prev, line, style) > 1.2 or _SENTENCE_END.search(prev.text)
     ):
@@ -362,6 +366,10 @@ def _starts_new_block(block: Block, lines: list[TextLine], i: int, run: Run, ctx
     # A line set in under one that stops mid-sentence and going on in lowercase is the wrapped
     # rest of an indented block (a displayed question, an unlabelled item), not a new paragraph.
     sentence_goes_on = not _SENTENCE_END.search(prev.text) and line.text[:1].islower()
+    # A centred line under one whose sentence goes on (a venue footer's "…, pages 624–633," /
+    # "Baltimore, …") stands in from both edges alike: that is no first-line indent.
+    centred = abs((line.x0 + line.x1) - (prev.x0 + prev.x1)) <= 0.4 * size
+    sentence_goes_on = sentence_goes_on or (centred and not _SENTENCE_END.search(prev.text))
     if 0.7 * size < indent < 6 * size and prev_indent < 0.5 * size and not sentence_goes_on:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         hanging = (

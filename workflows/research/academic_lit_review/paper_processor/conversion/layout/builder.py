@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -175,18 +176,29 @@ def _layout_page(lines: list[TextLine], ctx: Context, page: Any) -> list[Block]:
     blocks: list[Block] = [Block("PageHeader", [ln]) for ln in lines if HEADER in ln.tags]
     body_blocks: list[Block] = []
     for number, run in enumerate(reading_order(body)):
-        run_blocks = segment(run, ctx)
+        run_blocks = [_cell_block(run.lines)] if run.cell else segment(run, ctx)
         for block in run_blocks:
             block.run = number
         body_blocks.extend(run_blocks)
     mark_footnotes(body_blocks, ctx.style, page.polygon.height)
     # Footnotes read after the page's text, never inside a sentence (see continuation.py).
     blocks.extend(b for b in body_blocks if b.kind != FOOTNOTE)
-    # Text up a side margin is no part of the columns' flow: it reads after the page's text.
-    blocks.extend(Block(TEXT, [ln], margin=True) for ln in lines if MARGIN_NOTE in ln.tags)
     blocks.extend(b for b in body_blocks if b.kind == FOOTNOTE)
-    blocks.extend(Block("PageFooter", [ln]) for ln in lines if FOOTER in ln.tags)
+    # Text set sideways up a side margin (arXiv's stamp, a journal's banner) is furniture: in the
+    # text it would land between whatever paragraphs the page break leaves on either side of it.
+    furniture = (ln for ln in lines if ln.tags & {FOOTER, MARGIN_NOTE})
+    blocks.extend(Block("PageFooter", [ln]) for ln in furniture)
     return blocks
+
+
+def _cell_block(lines: list[TextLine]) -> Block:
+    """An author's cell as one paragraph, its lines (name, institution, city, e-mail) apart by
+    commas, as a reader would write them out on one line."""
+    for line in lines[:-1]:
+        spans = [s for s in line.output.spans if s.text.strip()]
+        if spans and not re.search(r"[,;:&]\s*$", spans[-1].text):
+            spans[-1].text = spans[-1].text.rstrip() + ","
+    return Block(TEXT, lines)
 
 
 def _set_levels(blocks: list[Block]) -> None:

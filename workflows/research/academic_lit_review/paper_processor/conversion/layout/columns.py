@@ -8,18 +8,22 @@ it. Columns are found again inside each band, so a three-column band also reads 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cmp_to_key
 
 import numpy as np
 
 from .lines import TextLine
+from .title import TITLE
 
 _MIN_SIDE_LINES = 3
 _MAX_DEPTH = 3
 _PROSE_WORDS = 4  # a line of text has at least this many words ...
 _PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels are many)
 _TALL_LINE = 4.0
+_CELL_WORDS = 8  # an author grid's lines are short: a name, an institution, an address
+_WRAP_GAP = 0.6  # a wrapped paragraph's lines lie closer than this many line heights apart
 _BAND_GAP = 1.0  # blank space wider than this many line heights separates two bands  # a line this many times the page's typical height is set sideways
 
 
@@ -31,13 +35,83 @@ class Run:
     left: float
     right: float
     spanning: bool = False  # lines that cross the gutter of the area they were cut from
+    cell: bool = False  # one author's cell of an author grid: one paragraph, line by line
 
 
 def reading_order(lines: list[TextLine]) -> list[Run]:
     """The page's lines as column runs, in the order a reader reads them."""
     if not lines:
         return []
-    return _split(lines, depth=0)
+    grid = author_grid(lines)
+    if grid is None:
+        return _split(lines, depth=0)
+    ids = {id(ln) for run in grid for ln in run.lines}
+    top = min(ln.y0 for run in grid for ln in run.lines)
+    above = [ln for ln in lines if id(ln) not in ids and ln.y0 < top]
+    below = [ln for ln in lines if id(ln) not in ids and ln.y0 >= top]
+    return [
+        *(_split(above, depth=0) if above else []),
+        *grid,
+        *(_split(below, depth=0) if below else []),
+    ]
+
+
+def author_grid(lines: list[TextLine]) -> list[Run] | None:
+    """The authors set side by side under the title (name, institution, city, e-mail in each
+    slot, several slots a row): each author's cell top to bottom, cells left to right and row
+    by row. Read across, the grid would interleave everyone's lines. None where the rows under
+    the title are no such grid (a single author line, a full-width affiliation)."""
+    titled = [ln for ln in lines if TITLE in ln.tags]
+    if not titled:
+        return None
+    title_bottom = max(ln.y1 for ln in titled)
+    rows = _rows(ln for ln in lines if ln.y0 >= title_bottom and TITLE not in ln.tags)
+    if not rows or len(rows[0]) < 2:
+        return None
+    centres = sorted((ln.x0 + ln.x1) / 2 for ln in rows[0])
+    slot = min(b - a for a, b in zip(centres, centres[1:], strict=False))
+    taken: list[list[TextLine]] = []
+    for row in rows:
+        if any(len(ln.words) > _CELL_WORDS for ln in row):
+            break
+        if any(min(abs((ln.x0 + ln.x1) / 2 - c) for c in centres) > 0.2 * slot for ln in row):
+            break
+        if taken and row[0].y0 - max(ln.y1 for ln in taken[-1]) > 2 * row[0].height:
+            break
+        taken.append(row)
+    if len(taken) < 3:
+        return None
+    cells: list[list[TextLine]] = []
+    for centre in centres:
+        column = sorted(
+            (ln for row in taken for ln in row if abs((ln.x0 + ln.x1) / 2 - centre) <= 0.2 * slot),
+            key=lambda ln: ln.y0,
+        )
+        for line in column:  # a cell's lines lie at line spacing; the next cell is further down
+            if cells and cells[-1][-1] in column and line.y0 - cells[-1][-1].y1 < 0.6 * line.height:
+                cells[-1].append(line)
+            else:
+                cells.append([line])
+    pitch = min(ln.height for cell in cells for ln in cell)
+    cells.sort(key=lambda cell: (round(cell[0].y0 / (2 * pitch)), cell[0].x0))
+    return [
+        Run(lines=cell, left=min(ln.x0 for ln in cell), right=max(ln.x1 for ln in cell), cell=True)
+        for cell in cells
+    ]
+
+
+def _rows(lines: Iterable[TextLine]) -> list[list[TextLine]]:
+    """Lines top to bottom, those whose heights overlap by half sharing a row."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=_middle):
+        row = rows[-1] if rows else None
+        if row is not None and min(row[-1].y1, line.y1) - max(row[-1].y0, line.y0) > 0.5 * min(
+            row[-1].height, line.height
+        ):
+            row.append(line)
+        else:
+            rows.append([line])
+    return rows
 
 
 def _split(lines: list[TextLine], depth: int) -> list[Run]:
@@ -53,10 +127,32 @@ def _split(lines: list[TextLine], depth: int) -> list[Run]:
             runs.extend(_band_runs(band, gutter, depth))
             band = []
             runs.append(_run([line], spanning=True))
+        elif not band and runs and runs[-1].spanning and _wraps_on(runs[-1].lines[-1], line, lines):
+            runs[-1].lines.append(line)
         else:
             band.append(line)
     runs.extend(_band_runs(band, gutter, depth))
     return _merge_adjacent(runs)
+
+
+def _wraps_on(above: TextLine, line: TextLine, lines: list[TextLine]) -> bool:
+    """True where `line` is the last line of the full-width paragraph `above` ends: a short line
+    set at line spacing under it, in its type, flush with its start (or centred under it), alone
+    on its row. It crosses no gutter, but a wide caption's last word is no column's first line."""
+    gap = line.y0 - above.y1
+    if not (-0.3 * line.height < gap < _WRAP_GAP * line.height) or line.x1 > above.x1:
+        return False
+    if abs(line.size - above.size) > 0.5:
+        return False
+    flush = abs(line.x0 - above.x0) <= 2.0
+    centred = abs((line.x0 + line.x1) - (above.x0 + above.x1)) <= 4.0
+    if not (flush or centred):
+        return False
+    return not any(
+        other is not line
+        and min(other.y1, line.y1) - max(other.y0, line.y0) > 0.5 * min(other.height, line.height)
+        for other in lines
+    )
 
 
 def _split_bands(lines: list[TextLine], depth: int) -> list[Run]:

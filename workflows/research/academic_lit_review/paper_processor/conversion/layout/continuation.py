@@ -1,7 +1,6 @@
 """Paragraphs that run on past a column break, a page break or a float set between their halves.
 
-In the PDF a figure caption, a table, a footnote, a small-type page footer or a note up the
-side margin can sit between the
+In the PDF a figure caption, a table, a footnote or a small-type page footer can sit between the
 two halves of a paragraph (the first column ends mid-sentence, the next column opens with a
 figure). A reader wants the paragraph whole and the float after it: the halves are marked so
 marker joins them, and the floats between them move behind the second half (within a page) or in
@@ -27,7 +26,7 @@ def join_across_breaks(pages: list[list[Block]], style: DocumentStyle) -> None:
 
 def _is_float(block: Block, style: DocumentStyle) -> bool:
     """A block that can sit inside a paragraph's flow without belonging to it."""
-    if block.kind in (CAPTION, TABLE, FOOTNOTE) or block.margin:
+    if block.kind in (CAPTION, TABLE, FOOTNOTE):
         return True
     # A small-type heading ("Correspondence:" over the authors' addresses) heads a note.
     return block.kind in (TEXT, HEADING) and all(

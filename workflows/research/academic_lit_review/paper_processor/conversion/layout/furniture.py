@@ -14,7 +14,7 @@ from .lines import TextLine
 HEADER = "header"
 FOOTER = "footer"
 LINE_NUMBER = "line_number"
-MARGIN_NOTE = "margin_note"  # text set sideways up a side margin, once (a banner, a stamp)
+MARGIN_NOTE = "margin_note"  # text set sideways up a side margin, once (a banner, arXiv's stamp)
 
 _MARGIN_SHARE = 0.09  # top and bottom share of the page where running heads live
 _SIDEWAYS_SHARE = 0.3
@@ -64,8 +64,9 @@ def mark_furniture(pages: list[list[TextLine]], heights: list[float], widths: li
 
 
 def _mark_margin_notes(lines: list[TextLine], width: float) -> None:
-    """Sideways text up a side margin of an upright page, once on it: a note beside the text.
-    On a page set sideways (most of its lines run up the page) it is the text itself."""
+    """Sideways text up a side margin of an upright page, once on it: a banner or a stamp beside
+    the text, no part of it. On a page set sideways (most of its lines run up the page) it is the
+    text itself."""
     sideways = sum(ln.height > 2 * ln.width for ln in lines)
     if sideways > _SIDEWAYS_SHARE * len(lines):
         return
@@ -115,7 +116,12 @@ def _side_margin_lines(lines: list[TextLine], width: float) -> list[TextLine]:
             return False
         return (ln.x1 <= left and ln.x1 < width * 0.25) or (ln.x0 >= right and ln.x0 > width * 0.75)
 
-    return [ln for ln in lines if ln.height > 2 * ln.width and in_margin(ln)]
+    # One glyph's box says nothing of its direction: a tall ")" or "1" at a column's edge is upright.
+    return [ln for ln in lines if _sideways(ln) and in_margin(ln)]
+
+
+def _sideways(line: TextLine) -> bool:
+    return line.height > 2 * line.width and len(line.text.strip()) > 1
 
 
 def _repeated_shapes(
