@@ -22,6 +22,10 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.algorithm_pdfs import (
+    CAPTION,
+    write_algorithm_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.banner_pdfs import (
     write_banner_paper,
 )
@@ -390,6 +394,20 @@ def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(conver
     heading_lines = [line.lstrip("#").strip() for line in markdown.splitlines() if line[:1] == "#"]
     assert heading_lines == paper.headings
     assert [h["text"] for h in structure["headings"]] == paper.headings
+
+
+def test_an_algorithms_numbered_steps_keep_their_lines_and_indents(converter, tmp_path):
+    paper = write_algorithm_paper(tmp_path / "algorithm.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    fenced = re.findall(r"```[^\n]*\n(.*?)\n```", markdown, re.S)
+    assert fenced == ["\n".join(paper.steps)]
+    # The caption stays above the steps, and the prose after them takes none of their lines.
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    assert _flat(CAPTION) in paragraphs
+    for text in paper.prose:
+        assert _flat(text) in paragraphs
 
 
 def test_the_frame_sits_at_the_top_numbered_level_when_subsections_share_its_style():

@@ -244,7 +244,8 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
         elif block.kind == CODE:
             # The listing starts on a line of its own: marker's renderer dedents its whole HTML
             # (textwrap.dedent), which would take the common indent off every listing line.
-            marker_block.html = f"<pre>\n{html.escape(_listing_text(block))}</pre>"
+            listing = block.listing or _listing_text(block)
+            marker_block.html = f"<pre>\n{html.escape(listing)}</pre>"
         if block.continues:
             marker_block.has_continuation = True
         page.add_structure(marker_block)
