@@ -53,6 +53,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs 
     write_two_column_paper,
     write_unspaced_paper,
 )
+from workflows.research.academic_lit_review.paper_processor.testing.sideways_table_pdfs import (
+    write_sideways_table_paper,
+)
 
 from .conftest import SHARED_DATA
 
@@ -378,6 +381,22 @@ def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path):
     assert paragraphs[left + 1] == _flat(paper.right_column)
     assert paper.banner in paragraphs
     assert paper.banner not in [h["text"] for h in structure.get("headings", [])]
+
+
+def test_a_sideways_table_beside_a_column_keeps_out_of_its_text(converter, tmp_path):
+    paper = write_sideways_table_paper(tmp_path / "sideways-table.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # The column reads whole and in order, its heading between its paragraphs, no cell among them.
+    start = paragraphs.index(_flat(paper.prose[0]))
+    expected = [paper.prose[0], paper.heading, *paper.prose[1:]]
+    assert paragraphs[start : start + 4] == [_flat(text) for text in expected]
+    assert [h["text"] for h in structure["headings"]] == [paper.heading]
+    # The table's words are still there, after the column's text.
+    rest = " ".join(paragraphs[start + 4 :])
+    assert all(cell in rest for cell in paper.cells)
 
 
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):

@@ -106,6 +106,8 @@ class Context:
 
 def segment(run: Run, ctx: Context) -> list[Block]:
     """Cut one column run into blocks, in order: its tables, and text blocks between them."""
+    if run.turned:  # a float set sideways: its cells' words, no sections or references
+        return [Block(TEXT, b.lines) if b.kind == HEADING else b for b in _segment_text(run, ctx)]
     if ctx.in_references:  # labelled entries side by side with their text are no table
         return _segment_text(run, ctx)
     blocks: list[Block] = []
