@@ -22,6 +22,9 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.accent_pdfs import (
+    write_accent_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.algorithm_pdfs import (
     CAPTION,
     write_algorithm_paper,
@@ -397,6 +400,14 @@ def test_a_sideways_table_beside_a_column_keeps_out_of_its_text(converter, tmp_p
     # The table's words are still there, after the column's text.
     rest = " ".join(paragraphs[start + 4 :])
     assert all(cell in rest for cell in paper.cells)
+
+
+def test_accents_set_apart_from_their_letters_land_on_the_letter_under_them(converter, tmp_path):
+    paper = write_accent_paper(tmp_path / "accents.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    assert _paragraphs(markdown) == paper.sentences
 
 
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):
