@@ -23,6 +23,13 @@ from workflows.research.academic_lit_review.paper_processor.conversion.layout.sp
     recover_spaces,
 )
 from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore
+from workflows.research.academic_lit_review.paper_processor.testing.accent_pdfs import (
+    write_accent_paper,
+)
+from workflows.research.academic_lit_review.paper_processor.testing.algorithm_pdfs import (
+    CAPTION,
+    write_algorithm_paper,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.author_grid_pdfs import (
     write_author_grid_paper,
 )
@@ -60,6 +67,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.layout_pdfs 
     write_heading_styles_paper,
     write_two_column_paper,
     write_unspaced_paper,
+)
+from workflows.research.academic_lit_review.paper_processor.testing.sideways_table_pdfs import (
+    write_sideways_table_paper,
 )
 
 from .conftest import SHARED_DATA
@@ -434,6 +444,30 @@ def test_each_author_of_a_grid_under_the_title_reads_as_one_paragraph(converter,
     assert [h["text"] for h in structure["headings"]][1:] == ["ABSTRACT"]
 
 
+def test_a_sideways_table_beside_a_column_keeps_out_of_its_text(converter, tmp_path):
+    paper = write_sideways_table_paper(tmp_path / "sideways-table.pdf")
+
+    markdown, structure = _convert(converter, paper.path, tmp_path)
+
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    # The column reads whole and in order, its heading between its paragraphs, no cell among them.
+    start = paragraphs.index(_flat(paper.prose[0]))
+    expected = [paper.prose[0], paper.heading, *paper.prose[1:]]
+    assert paragraphs[start : start + 4] == [_flat(text) for text in expected]
+    assert [h["text"] for h in structure["headings"]] == [paper.heading]
+    # The table's words are still there, after the column's text.
+    rest = " ".join(paragraphs[start + 4 :])
+    assert all(cell in rest for cell in paper.cells)
+
+
+def test_accents_set_apart_from_their_letters_land_on_the_letter_under_them(converter, tmp_path):
+    paper = write_accent_paper(tmp_path / "accents.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    assert _paragraphs(markdown) == paper.sentences
+
+
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):
     paper = write_code_paper(tmp_path / "code.pdf")
 
@@ -449,6 +483,20 @@ def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(conver
     heading_lines = [line.lstrip("#").strip() for line in markdown.splitlines() if line[:1] == "#"]
     assert heading_lines == paper.headings
     assert [h["text"] for h in structure["headings"]] == paper.headings
+
+
+def test_an_algorithms_numbered_steps_keep_their_lines_and_indents(converter, tmp_path):
+    paper = write_algorithm_paper(tmp_path / "algorithm.pdf")
+
+    markdown, _ = _convert(converter, paper.path, tmp_path)
+
+    fenced = re.findall(r"```[^\n]*\n(.*?)\n```", markdown, re.S)
+    assert fenced == ["\n".join(paper.steps)]
+    # The caption stays above the steps, and the prose after them takes none of their lines.
+    paragraphs = [_flat(p) for p in _paragraphs(markdown)]
+    assert _flat(CAPTION) in paragraphs
+    for text in paper.prose:
+        assert _flat(text) in paragraphs
 
 
 def test_the_frame_sits_at_the_top_numbered_level_when_subsections_share_its_style():

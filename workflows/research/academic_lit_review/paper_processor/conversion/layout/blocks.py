@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .algorithms import split_algorithms
 from .columns import Run
 from .headings import REFERENCES, continues_heading, looks_like_heading
 from .lines import DocumentStyle, TextLine, is_monospace
 from .runin import split_run_in
+from .spacing import chars_by_span_start
 from .tables import split_tables
 from .title import TITLE
 
@@ -67,6 +69,7 @@ class Block:
     run: int = 0  # which column run of its page it came from
     continues: bool = False  # its last sentence goes on in the next block (column or page break)
     counted: bool = False  # an item of a list whose labels count up ("[0]", "[1]", "2.1.")
+    listing: str | None = None  # an algorithm's steps as text, one a line (algorithms.py)
     level: int | None = None
 
     @property
@@ -105,8 +108,21 @@ class Context:
 
 def segment(run: Run, ctx: Context) -> list[Block]:
     """Cut one column run into blocks, in order: its tables, and text blocks between them."""
+    if run.turned:  # a float set sideways: its cells' words, no sections or references
+        return [Block(TEXT, b.lines) if b.kind == HEADING else b for b in _segment_text(run, ctx)]
     if ctx.in_references:  # labelled entries side by side with their text are no table
         return _segment_text(run, ctx)
+    blocks: list[Block] = []
+    for part in split_algorithms(run, ctx.style, chars_by_span_start(ctx.raw_page)):
+        if part.listing is not None:
+            blocks.append(Block(CODE, part.listing.lines, listing=part.listing.text))
+        else:
+            blocks.extend(_segment_prose(part.run, ctx))
+    return blocks
+
+
+def _segment_prose(run: Run, ctx: Context) -> list[Block]:
+    """A stretch of a column run without pseudocode: its tables, and text blocks between them."""
     blocks: list[Block] = []
     for piece in split_tables(run, ctx.style, ctx.raw_page):
         if piece.table:

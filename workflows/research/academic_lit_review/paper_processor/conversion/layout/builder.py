@@ -22,6 +22,7 @@ from marker.schema import BlockTypes
 from marker.schema.polygon import PolygonBox
 from marker.schema.registry import get_block_class
 
+from .accents import place_accents
 from .blocks import (
     CODE,
     FOOTNOTE,
@@ -142,6 +143,9 @@ class TextLayerLayoutBuilder(LayoutBuilder):
         raw = getattr(provider, "raw_pdftext_pages", {}) or {}
         for page_id, page_outputs in outputs.items():
             report.respaced_lines += recover_spaces(page_outputs, raw.get(page_id))
+            glyphs = chars_by_span_start(raw.get(page_id))
+            for output in page_outputs:
+                place_accents(output, glyphs)
             page_outputs = join_word_lines(page_outputs)
             outputs[page_id] = [part for o in page_outputs for part in split_at_gaps(o)]
         every = [o for outs in outputs.values() for o in outs]
@@ -256,7 +260,8 @@ def _place(page: Any, blocks: list[Block], lines: list[TextLine]) -> None:
         elif block.kind == CODE:
             # The listing starts on a line of its own: marker's renderer dedents its whole HTML
             # (textwrap.dedent), which would take the common indent off every listing line.
-            marker_block.html = f"<pre>\n{html.escape(_listing_text(block))}</pre>"
+            listing = block.listing or _listing_text(block)
+            marker_block.html = f"<pre>\n{html.escape(listing)}</pre>"
         if block.continues:
             marker_block.has_continuation = True
         page.add_structure(marker_block)

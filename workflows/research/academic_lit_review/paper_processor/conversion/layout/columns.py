@@ -24,6 +24,7 @@ _PROSE_SHARE = 0.1  # ... in this share of a text column's lines (figure labels 
 _TALL_LINE = 4.0
 _CELL_WORDS = 8  # an author grid's lines are short: a name, an institution, an address
 _WRAP_GAP = 0.6  # a wrapped paragraph's lines lie closer than this many line heights apart
+_MIN_SIDEWAYS = 8  # turned words of a table's cells; a margin stamp or an axis label is fewer
 _BAND_GAP = 1.0  # blank space wider than this many line heights separates two bands  # a line this many times the page's typical height is set sideways
 
 
@@ -36,12 +37,22 @@ class Run:
     right: float
     spanning: bool = False  # lines that cross the gutter of the area they were cut from
     cell: bool = False  # one author's cell of an author grid: one paragraph, line by line
+    turned: bool = False  # a float set sideways beside the text (its cells, no sections)
 
 
 def reading_order(lines: list[TextLine]) -> list[Run]:
     """The page's lines as column runs, in the order a reader reads them."""
     if not lines:
         return []
+    if (parts := _sideways_area(lines)) is not None:
+        area, upright = parts
+        # The turned float reads after the page's text, wherever it stands: a sentence going
+        # on from the page before goes on in the text, not in the float's cells.
+        return [*_upright_order(upright), Run(in_rows(area), *_edges(area), turned=True)]
+    return _upright_order(lines)
+
+
+def _upright_order(lines: list[TextLine]) -> list[Run]:
     grid = author_grid(lines)
     if grid is None:
         return _split(lines, depth=0)
@@ -112,6 +123,50 @@ def _rows(lines: Iterable[TextLine]) -> list[list[TextLine]]:
         else:
             rows.append([line])
     return rows
+
+
+def _sideways_area(lines: list[TextLine]) -> tuple[list[TextLine], list[TextLine]] | None:
+    """A table (or figure) set sideways beside upright text: the lines inside the box of the
+    page's words that run up or down it, and the page's other lines; None where there is none.
+
+    pdftext returns a turned table's cells as narrow, tall lines, often one word each: hundreds
+    of them beside one column of text. Counted as lines, they swamp that column (no gutter is
+    found, and the text reads in rows through the table's cells); taken out as one area, the
+    upright text finds its columns as on any page.
+    """
+    turned = [ln for ln in lines if _set_sideways(ln)]
+    if len(turned) < _MIN_SIDEWAYS:
+        return None
+    box = (
+        min(ln.x0 for ln in turned),
+        min(ln.y0 for ln in turned),
+        max(ln.x1 for ln in turned),
+        max(ln.y1 for ln in turned),
+    )
+    area = [ln for ln in lines if _centred_in(ln, box)]
+    upright = [ln for ln in lines if not _centred_in(ln, box)]
+    if any(_overlaps(ln, box) for ln in upright):
+        return None  # text runs into the turned words' box: no area of its own
+    if any(len(ln.words) >= _PROSE_WORDS and ln.width > 3 * ln.height for ln in area):
+        return None  # upright prose among the turned words: a figure in the text, no float
+    beside = [ln for ln in upright if ln.y0 < box[3] and ln.y1 > box[1]]
+    if len(beside) < _MIN_SIDE_LINES:
+        return None
+    return area, upright
+
+
+def _set_sideways(line: TextLine) -> bool:
+    """A word or more whose letters run up or down the page: far taller than it is wide."""
+    return len(line.text.strip()) >= 3 and line.height > 2 * line.width
+
+
+def _centred_in(line: TextLine, box: tuple[float, float, float, float]) -> bool:
+    x, y = (line.x0 + line.x1) / 2, (line.y0 + line.y1) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def _overlaps(line: TextLine, box: tuple[float, float, float, float]) -> bool:
+    return line.x0 < box[2] and line.x1 > box[0] and line.y0 < box[3] and line.y1 > box[1]
 
 
 def _split(lines: list[TextLine], depth: int) -> list[Run]:
@@ -219,12 +274,17 @@ def _merge_adjacent(runs: list[Run]) -> list[Run]:
 
 
 def _run(lines: list[TextLine], *, spanning: bool = False) -> Run:
+    left, right = _edges(lines)
+    return Run(lines=lines, left=left, right=right, spanning=spanning)
+
+
+def _edges(lines: list[TextLine]) -> tuple[float, float]:
+    """The column's edges: most of its lines start and end there (outliers are indents, tabs)."""
     xs0 = sorted(ln.x0 for ln in lines)
     xs1 = sorted(ln.x1 for ln in lines)
-    # The column's edges: most of its lines start and end there (outliers are indents, tabs).
     left = xs0[len(xs0) // 10] if len(xs0) >= 10 else xs0[0]
     right = xs1[-1 - len(xs1) // 10] if len(xs1) >= 10 else xs1[-1]
-    return Run(lines=lines, left=left, right=right, spanning=spanning)
+    return left, right
 
 
 def in_rows(lines: list[TextLine]) -> list[TextLine]:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .accents import SPACING_ACCENTS
 from .lines import DocumentStyle, TextLine
 
 # "1", "2.3.1", "1." then a capitalised word; roman numerals "IV." and letters "A." (IEEE style).
@@ -253,18 +254,7 @@ def in_page_type(ctx: Any, lines: list[TextLine]) -> Iterator[None]:
 # TeX's accents as separate spacing glyphs before their letter ("Lemaˆıtre", "Schr¨odinger",
 # "C´el´erier"), often over a dotless i: one accented letter each, so the text reads and
 # searches as written. (The grave accent is left alone: "`" is TeX's opening quote too.)
-_SPACING_ACCENTS = {
-    "ˆ": "\u0302",
-    "¨": "\u0308",
-    "´": "\u0301",
-    "˜": "\u0303",
-    "ˇ": "\u030c",
-    "˝": "\u030b",
-    "˘": "\u0306",
-    "˙": "\u0307",
-    "¯": "\u0304",
-    "˚": "\u030a",
-}
+_SPACING_ACCENTS = SPACING_ACCENTS
 # A space may part an accent from a dotless i (which stands for nothing else); before another
 # letter it parts words ("students´ abilities" keeps its apostrophe).
 _ACCENT_THEN_LETTER = re.compile("([" + "".join(_SPACING_ACCENTS) + "])( ?ı|[A-Za-z])")
