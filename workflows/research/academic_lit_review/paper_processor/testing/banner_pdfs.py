@@ -12,6 +12,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 22.0
 _GUTTER = 8.0
@@ -43,18 +45,8 @@ def _text(seed: int, sentences: int) -> str:
     return " ".join(out)
 
 
-def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    words, lines, line = text.split(), [], []
-    for word in words:
-        if line and pdf.get_string_width(" ".join([*line, word])) > width - 1:
-            lines.append(" ".join(line))
-            line = []
-        line.append(word)
-    return [*lines, " ".join(line)] if line else lines
-
-
 def _set(pdf: FPDF, text: str, x: float, y: float, width: float) -> float:
-    for line in _wrap(pdf, text, width):
+    for line in wrap(pdf, text, width):
         pdf.set_xy(x, y)
         pdf.cell(0, _LINE_H, line)
         y += _LINE_H
@@ -76,7 +68,7 @@ def write_banner_paper(path: str | Path, banner: str = BANNER) -> BannerPaper:
 
     left, right = _text(2, 9), _text(3, 40)
     _set(pdf, left, _MARGIN, y, _COL_W)
-    lines = _wrap(pdf, right, _COL_W)
+    lines = wrap(pdf, right, _COL_W)
     fit = int((_PAGE_H - _MARGIN - y) // _LINE_H)  # the rest goes on at the top of page 2
     _set(pdf, " ".join(lines[:fit]), _MARGIN + _COL_W + _GUTTER, y, _COL_W)
     # The banner runs up the left margin beside the abstract and both columns.

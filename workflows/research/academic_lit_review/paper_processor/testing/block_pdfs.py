@@ -10,6 +10,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 25.0
 _TEXT_W = _PAGE_W - 2 * _MARGIN
@@ -85,17 +87,7 @@ class _Page:
         self.y = _MARGIN
 
     def wrap(self, text: str, width: float, first_width: float | None = None) -> list[str]:
-        """Greedy line breaking, as a typesetter fills ragged-right lines."""
-        words, lines, line = text.split(), [], []
-        for word in words:
-            limit = first_width if first_width is not None and not lines else width
-            if line and self.pdf.get_string_width(" ".join([*line, word])) > limit - 1:
-                lines.append(" ".join(line))
-                line = []
-            line.append(word)
-        if line:
-            lines.append(" ".join(line))
-        return lines
+        return wrap(self.pdf, text, width, first_width)
 
     def line(self, text: str, x: float = _MARGIN, size: int = _BODY_PT) -> None:
         self.pdf.set_font("Helvetica", size=size)

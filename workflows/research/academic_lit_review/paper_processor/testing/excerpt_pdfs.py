@@ -12,6 +12,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 40.0  # a book-style page: the running head sits lower than a tenth of the page
 _TEXT_W = _PAGE_W - 2 * _MARGIN
@@ -49,16 +51,6 @@ def _text(seed: int, sentences: int, *, first_lower: bool = False) -> str:
     return " ".join(out)
 
 
-def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    words, lines, line = text.split(), [], []
-    for word in words:
-        if line and pdf.get_string_width(" ".join([*line, word])) > width - 1:
-            lines.append(" ".join(line))
-            line = []
-        line.append(word)
-    return [*lines, " ".join(line)] if line else lines
-
-
 def write_excerpt_page(
     path: str | Path, *, running_head: str, title: str | None = None
 ) -> ExcerptPage:
@@ -86,7 +78,7 @@ def write_excerpt_page(
     for text in paragraphs:
         bold = text == HEADING
         pdf.set_font("Helvetica", style="B" if bold else "", size=_BODY_PT)
-        for line in _wrap(pdf, text, _TEXT_W):
+        for line in wrap(pdf, text, _TEXT_W):
             pdf.set_xy(_MARGIN, y)
             pdf.cell(0, _LINE_H, line)
             y += _LINE_H
@@ -105,7 +97,7 @@ def write_large_type_excerpt(path: str | Path) -> Path:
     y = 30.0
     for seed in range(3):
         pdf.set_font("Helvetica", size=12)
-        for line in _wrap(pdf, _text(seed, 1), _TEXT_W * 0.8):
+        for line in wrap(pdf, _text(seed, 1), _TEXT_W * 0.8):
             pdf.set_xy(_MARGIN, y)
             pdf.cell(0, 6, line)
             y += 6

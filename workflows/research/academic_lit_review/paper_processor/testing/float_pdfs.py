@@ -10,6 +10,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 20.0
 _GUTTER = 8.0
@@ -56,13 +58,7 @@ class _Column:
         self.pdf, self.x, self.y = pdf, x, _MARGIN + 30
 
     def wrap(self, text: str, width: float) -> list[str]:
-        words, lines, line = text.split(), [], []
-        for word in words:
-            if line and self.pdf.get_string_width(" ".join([*line, word])) > width - 1:
-                lines.append(" ".join(line))
-                line = []
-            line.append(word)
-        return [*lines, " ".join(line)] if line else lines
+        return wrap(self.pdf, text, width)
 
     def text(self, text: str, indent: float = 0.0, hang: float = 0.0, width: float = _COL_W):
         self.pdf.set_font("Helvetica", size=_BODY_PT)

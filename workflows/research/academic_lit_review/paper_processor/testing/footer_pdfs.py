@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _LEFT = 20.0
 _TEXT_W = 170.0
@@ -59,19 +61,9 @@ def _sentence(seed: int, clauses: int) -> str:
     return ", ".join(picked).capitalize() + "."
 
 
-def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    words, lines, line = text.split(), [], []
-    for word in words:
-        if line and pdf.get_string_width(" ".join([*line, word])) > width - 1:
-            lines.append(" ".join(line))
-            line = []
-        line.append(word)
-    return [*lines, " ".join(line)] if line else lines
-
-
 def _paragraph(pdf: FPDF, text: str, y: float) -> float:
     pdf.set_font("Helvetica", size=_BODY_PT)
-    for number, line in enumerate(_wrap(pdf, text, _TEXT_W - 5)):
+    for number, line in enumerate(wrap(pdf, text, _TEXT_W - 5)):
         pdf.set_xy(_LEFT + (5 if number == 0 else 0), y)
         pdf.cell(0, _LINE_H, line)
         y += _LINE_H
@@ -103,7 +95,7 @@ def write_footer_paper(path: str | Path) -> FooterPaper:
         if page == 3:  # the paragraph that runs on sits at the page's foot, above the note
             for k in range(5):
                 y = _paragraph(pdf, _sentence(page * 7 + k, 4), y)
-            lines = _wrap(pdf, RUNS_ON_START, _TEXT_W - 5)
+            lines = wrap(pdf, RUNS_ON_START, _TEXT_W - 5)
             y = _PAGE_H * 0.8 - _LINE_H * len(lines)
             _paragraph(pdf, RUNS_ON_START, y)
             pdf.set_font("Helvetica", style="B", size=7)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _LEFT = 25.0
 _TEXT_W = 145.0  # the text column ends well inside the page; the banner stands beside it
@@ -87,13 +89,7 @@ class _Page:
             pdf.text(_PAGE_W - 20, 200, BANNER)
 
     def _wrap(self, text: str, width: float) -> list[str]:
-        words, lines, line = text.split(), [], []
-        for word in words:
-            if line and self.pdf.get_string_width(" ".join([*line, word])) > width - 1:
-                lines.append(" ".join(line))
-                line = []
-            line.append(word)
-        return [*lines, " ".join(line)] if line else lines
+        return wrap(self.pdf, text, width)
 
     def line(self, text: str, x: float = _LEFT) -> None:
         self.pdf.set_font("Helvetica", size=_BODY_PT)

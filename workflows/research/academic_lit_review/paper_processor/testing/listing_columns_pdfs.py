@@ -11,6 +11,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 18.0
 _GUTTER = 8.0
@@ -67,16 +69,6 @@ class ListingOverColumns:
     runs_on: str  # the paragraph from the left column into the right one, expected whole
 
 
-def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    words, lines, line = text.split(), [], []
-    for word in words:
-        if line and pdf.get_string_width(" ".join([*line, word])) > width - 1:
-            lines.append(" ".join(line))
-            line = []
-        line.append(word)
-    return [*lines, " ".join(line)] if line else lines
-
-
 def write_listing_over_columns(path: str | Path) -> ListingOverColumns:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
@@ -91,16 +83,16 @@ def write_listing_over_columns(path: str | Path) -> ListingOverColumns:
         y += _LINE_H
     y += 6
     pdf.set_font("Times", size=10)
-    for line in _wrap(pdf, CAPTION, _PAGE_W - 2 * _MARGIN):
+    for line in wrap(pdf, CAPTION, _PAGE_W - 2 * _MARGIN):
         pdf.set_xy(_MARGIN, y)
         pdf.cell(0, _LINE_H, line)
         y += _LINE_H
     y += 8
-    left = _wrap(pdf, LEFT, _COL_W)
+    left = wrap(pdf, LEFT, _COL_W)
     for number, line in enumerate(left):
         pdf.set_xy(_MARGIN, y + number * _LINE_H)
         pdf.cell(0, _LINE_H, line)
-    for number, line in enumerate(_wrap(pdf, RIGHT, _COL_W)):
+    for number, line in enumerate(wrap(pdf, RIGHT, _COL_W)):
         pdf.set_xy(_MARGIN + _COL_W + _GUTTER, y + number * _LINE_H)
         pdf.cell(0, _LINE_H, line)
     out = Path(path)
