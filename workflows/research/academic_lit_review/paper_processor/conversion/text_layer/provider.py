@@ -3,7 +3,7 @@
 marker runs ftfy's `fix_text` on every span pdftext reads (mojibake, ligatures, curly quotes,
 control characters...), most of them plain ASCII words that no step of ftfy alters: about a tenth
 of a text-layer conversion. `fix_text` is the identity on printable ASCII without `&` (its HTML
-unescaping) and on line feeds (tests/test_text_layer_speed.py checks it on random text and on
+unescaping) and on line feeds (tests/test_text_layer_trim.py checks it on random text and on
 every span of a corpus paper), so those spans skip it; any other span goes through ftfy as before.
 """
 
