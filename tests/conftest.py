@@ -221,3 +221,30 @@ def inference_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def converter():
+    """A text-layer marker converter as a worker builds it, shared by one module's tests."""
+    from marker.settings import settings
+
+    from workflows.research.academic_lit_review.paper_processor.conversion import worker
+
+    font = Context().resolved_font_path()
+    # The worker sets FONT_PATH before marker loads; in the tests marker is loaded already (the
+    # layout modules import it), so its settings get the font directly.
+    settings.FONT_PATH = font or settings.FONT_PATH
+    made = worker.MarkerConverter(
+        worker.WorkerSpec(converter="marker", mode="text_layer", font_path=font)
+    )
+    yield made
+    made.close()
+
+
+def convert_pdf(converter: Any, pdf: Path, tmp_path: Path) -> tuple[str, dict]:
+    """`pdf` converted by `converter`: its markdown and the structure the worker reports."""
+    from workflows.research.academic_lit_review.paper_processor.conversion import worker
+
+    out = tmp_path / f"{pdf.stem}.md"
+    converter.convert(worker.Job(pdf_path=str(pdf), out_path=str(out)))
+    return out.read_text(encoding="utf-8"), converter.structure

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from workflows.research.academic_lit_review.paper_processor.context import Context
 from workflows.research.academic_lit_review.paper_processor.conversion import worker
 from workflows.research.academic_lit_review.paper_processor.conversion.layout import builder
 from workflows.research.academic_lit_review.paper_processor.conversion.layout.furniture import (
@@ -72,29 +70,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.sideways_tab
     write_sideways_table_paper,
 )
 
-from .conftest import SHARED_DATA
+from .conftest import SHARED_DATA, convert_pdf
 
 pytestmark = pytest.mark.marker
-
-
-@pytest.fixture(scope="module")
-def converter():
-    from marker.settings import settings
-
-    font = Context().resolved_font_path()
-    # The worker sets FONT_PATH before marker loads; here marker is loaded already (the layout
-    # modules import it), so its settings get the font directly.
-    settings.FONT_PATH = font or settings.FONT_PATH
-    spec = worker.WorkerSpec(converter="marker", mode="text_layer", font_path=font)
-    made = worker.MarkerConverter(spec)
-    yield made
-    made.close()
-
-
-def _convert(converter: worker.MarkerConverter, pdf: Path, tmp_path: Path) -> tuple[str, dict]:
-    out = tmp_path / f"{pdf.stem}.md"
-    converter.convert(worker.Job(pdf_path=str(pdf), out_path=str(out)))
-    return out.read_text(encoding="utf-8"), converter.structure
 
 
 def _flat(text: str) -> str:
@@ -110,7 +88,7 @@ def _paragraphs(markdown: str) -> list[str]:
 def test_two_column_paper_comes_out_with_its_structure(converter, tmp_path):
     paper = write_two_column_paper(tmp_path / "two-column.pdf")
 
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
 
     # Exactly the headings, in reading order (title, full-width abstract, then both columns).
     assert [(h["text"], h["level"]) for h in structure["headings"]] == paper.headings
@@ -146,7 +124,7 @@ def test_two_column_paper_comes_out_with_its_structure(converter, tmp_path):
 def test_headings_set_apart_without_bold_type(converter, tmp_path):
     pdf = write_heading_styles_paper(tmp_path / "styles.pdf")
 
-    markdown, structure = _convert(converter, pdf, tmp_path)
+    markdown, structure = convert_pdf(converter, pdf, tmp_path)
 
     # A bold number before a lowercase code name, 11pt italic over 10pt text, and end-matter
     # names in a font of their own head sections, as does a run-in heading that opens with a
@@ -159,7 +137,7 @@ def test_headings_set_apart_without_bold_type(converter, tmp_path):
 def test_only_section_titles_become_headings(converter, tmp_path):
     pdf = write_banners_and_tables_paper(tmp_path / "banners.pdf")
 
-    markdown, structure = _convert(converter, pdf, tmp_path)
+    markdown, structure = convert_pdf(converter, pdf, tmp_path)
 
     # The title is the one level-1 heading, whole, under a banner in its own size and beside
     # one set sideways; a table's head, labelled list items, reference entries and the running
@@ -210,7 +188,7 @@ def test_page_whose_layout_fails_falls_back_to_page_text(converter, tmp_path, mo
         return real_layout_page(lines, ctx, page)
 
     monkeypatch.setattr(builder, "_layout_page", layout_failing_on_page_two)
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
 
     assert structure["fallback_pages"] == (
         {"page": 1, "reason": "ValueError: injected layout fault"},
@@ -279,7 +257,7 @@ def test_real_papers_keep_their_section_titles(converter, tmp_path, name):
     if not pdf.exists():
         pytest.skip(f"shared corpus not present at {pdf.parent}")
 
-    _markdown, structure = _convert(converter, pdf, tmp_path)
+    _markdown, structure = convert_pdf(converter, pdf, tmp_path)
 
     found = [" ".join(h["text"].split()) for h in structure["headings"]]
     expected = REAL_PAPERS[name]
@@ -309,7 +287,7 @@ def test_lists_tables_and_page_breaks_come_out_whole(converter, tmp_path):
     # The paragraph does run from page one onto page two, past the page's footnote.
     assert " ".join(words[:8]) in first and " ".join(words[-8:]) in second
 
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
 
     assert structure["fallback_pages"] == ()
@@ -391,7 +369,7 @@ def test_a_stamp_up_the_margin_is_furniture_but_a_lone_tall_glyph_is_not():
 def test_a_float_between_a_paragraphs_halves_goes_after_it(converter, tmp_path):
     paper = write_float_paper(tmp_path / "float.pdf")
 
-    markdown, _ = _convert(converter, paper.path, tmp_path)
+    markdown, _ = convert_pdf(converter, paper.path, tmp_path)
 
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
     # The sentence the figure interrupts in the PDF reads whole, its caption right after it.
@@ -406,7 +384,7 @@ def test_a_float_between_a_paragraphs_halves_goes_after_it(converter, tmp_path):
 def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path, banner):
     paper = write_banner_paper(tmp_path / "banner.pdf", banner)
 
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
 
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
     # Each column reads whole, left before right, the right one on over the page break; the
@@ -420,7 +398,7 @@ def test_a_sideways_margin_banner_leaves_the_columns_whole(converter, tmp_path, 
 def test_a_first_pages_footer_and_a_wide_caption_leave_the_paragraph_whole(converter, tmp_path):
     paper = write_first_page_paper(tmp_path / "first-page.pdf")
 
-    markdown, _ = _convert(converter, paper.path, tmp_path)
+    markdown, _ = convert_pdf(converter, paper.path, tmp_path)
 
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
     # The paragraph runs on over the page break past the venue footer and the figure above its
@@ -436,7 +414,7 @@ def test_a_first_pages_footer_and_a_wide_caption_leave_the_paragraph_whole(conve
 def test_each_author_of_a_grid_under_the_title_reads_as_one_paragraph(converter, tmp_path):
     paper = write_author_grid_paper(tmp_path / "authors.pdf")
 
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
 
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
     # Under the title, each author's cell top to bottom, row by row, then the abstract.
@@ -447,7 +425,7 @@ def test_each_author_of_a_grid_under_the_title_reads_as_one_paragraph(converter,
 def test_a_sideways_table_beside_a_column_keeps_out_of_its_text(converter, tmp_path):
     paper = write_sideways_table_paper(tmp_path / "sideways-table.pdf")
 
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
 
     paragraphs = [_flat(p) for p in _paragraphs(markdown)]
     # The column reads whole and in order, its heading between its paragraphs, no cell among them.
@@ -463,7 +441,7 @@ def test_a_sideways_table_beside_a_column_keeps_out_of_its_text(converter, tmp_p
 def test_accents_set_apart_from_their_letters_land_on_the_letter_under_them(converter, tmp_path):
     paper = write_accent_paper(tmp_path / "accents.pdf")
 
-    markdown, _ = _convert(converter, paper.path, tmp_path)
+    markdown, _ = convert_pdf(converter, paper.path, tmp_path)
 
     assert _paragraphs(markdown) == paper.sentences
 
@@ -471,7 +449,7 @@ def test_accents_set_apart_from_their_letters_land_on_the_letter_under_them(conv
 def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(converter, tmp_path):
     paper = write_code_paper(tmp_path / "code.pdf")
 
-    markdown, structure = _convert(converter, paper.path, tmp_path)
+    markdown, structure = convert_pdf(converter, paper.path, tmp_path)
 
     fenced = re.findall(r"```[^\n]*\n(.*?)\n```", markdown, re.S)
     assert fenced == ["\n".join(paper.listing)]
@@ -488,7 +466,7 @@ def test_a_code_listing_keeps_its_lines_and_headings_carry_no_bold_markup(conver
 def test_an_algorithms_numbered_steps_keep_their_lines_and_indents(converter, tmp_path):
     paper = write_algorithm_paper(tmp_path / "algorithm.pdf")
 
-    markdown, _ = _convert(converter, paper.path, tmp_path)
+    markdown, _ = convert_pdf(converter, paper.path, tmp_path)
 
     fenced = re.findall(r"```[^\n]*\n(.*?)\n```", markdown, re.S)
     assert fenced == ["\n".join(paper.steps)]
@@ -518,7 +496,7 @@ def test_the_frame_sits_at_the_top_numbered_level_when_subsections_share_its_sty
 def test_a_logo_larger_than_the_title_is_no_title(converter, tmp_path):
     pdf = write_teaser_logo_paper(tmp_path / "teaser.pdf")
 
-    markdown, structure = _convert(converter, pdf, tmp_path)
+    markdown, structure = convert_pdf(converter, pdf, tmp_path)
 
     assert structure["headings"][0] == {"level": 1, "text": TITLE}
     assert markdown.startswith(f"# {TITLE}\n")

@@ -4,12 +4,9 @@ real marker, real PDFs (fpdf2)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from workflows.research.academic_lit_review.paper_processor.context import Context
-from workflows.research.academic_lit_review.paper_processor.conversion import worker
 from workflows.research.academic_lit_review.paper_processor.testing.excerpt_pdfs import (
     ACCENTED,
     ACCENTED_READ,
@@ -28,30 +25,11 @@ from workflows.research.academic_lit_review.paper_processor.testing.false_headin
     write_false_headings_page,
 )
 
-from .conftest import SHARED_DATA
+from .conftest import SHARED_DATA, convert_pdf
 
 pytestmark = pytest.mark.marker
 
 TITLE = "Optimized Table Tokenization for Table Structure Recognition"
-
-
-@pytest.fixture(scope="module")
-def converter():
-    from marker.settings import settings
-
-    font = Context().resolved_font_path()
-    settings.FONT_PATH = font or settings.FONT_PATH
-    made = worker.MarkerConverter(
-        worker.WorkerSpec(converter="marker", mode="text_layer", font_path=font)
-    )
-    yield made
-    made.close()
-
-
-def _convert(converter: worker.MarkerConverter, pdf: Path, tmp_path: Path) -> tuple[str, dict]:
-    out = tmp_path / f"{pdf.stem}.md"
-    converter.convert(worker.Job(pdf_path=str(pdf), out_path=str(out)))
-    return out.read_text(encoding="utf-8"), converter.structure
 
 
 def _flat(text: str) -> str:
@@ -75,7 +53,7 @@ def test_a_page_without_a_title_of_its_own_takes_it_from_a_running_head_that_nam
 ):
     page = write_excerpt_page(tmp_path / "excerpt.pdf", running_head=running_head)
 
-    markdown, structure = _convert(converter, page.path, tmp_path)
+    markdown, structure = convert_pdf(converter, page.path, tmp_path)
 
     expected = [*([f"# {title}"] if title else []), f"### {HEADING}"]
     assert _heading_lines(markdown) == expected
@@ -92,7 +70,7 @@ def test_a_title_of_its_own_beats_the_running_head(converter, tmp_path):
         tmp_path / "first.pdf", running_head="Table Tokenization Revisited 1", title=TITLE
     )
 
-    markdown, _ = _convert(converter, page.path, tmp_path)
+    markdown, _ = convert_pdf(converter, page.path, tmp_path)
 
     assert _heading_lines(markdown) == [f"# {TITLE}", f"### {HEADING}"]
     assert "Table Tokenization Revisited" not in markdown
@@ -101,7 +79,7 @@ def test_a_title_of_its_own_beats_the_running_head(converter, tmp_path):
 def test_running_text_set_larger_than_the_references_is_no_title(converter, tmp_path):
     pdf = write_large_type_excerpt(tmp_path / "large-type.pdf")
 
-    markdown, structure = _convert(converter, pdf, tmp_path)
+    markdown, structure = convert_pdf(converter, pdf, tmp_path)
 
     # The 12pt text above 9pt references is the page's running text, not a title.
     assert not structure["headings"]
@@ -111,7 +89,7 @@ def test_running_text_set_larger_than_the_references_is_no_title(converter, tmp_
 def test_paragraphs_that_open_with_markup_characters_stay_paragraphs(converter, tmp_path):
     page = write_excerpt_page(tmp_path / "markup.pdf", running_head=f"{TITLE} 9")
 
-    markdown, _ = _convert(converter, page.path, tmp_path)
+    markdown, _ = convert_pdf(converter, page.path, tmp_path)
 
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip()]
     # Escaped where they open a paragraph: no heading or quotation comes of them. A numbered
@@ -128,7 +106,7 @@ def test_paragraphs_that_open_with_markup_characters_stay_paragraphs(converter, 
 def test_spacing_accents_join_their_letters_in_body_text(converter, tmp_path):
     page = write_excerpt_page(tmp_path / "accents.pdf", running_head=f"{TITLE} 9")
 
-    markdown, _ = _convert(converter, page.path, tmp_path)
+    markdown, _ = convert_pdf(converter, page.path, tmp_path)
 
     assert ACCENTED_READ in _flat(markdown)
     assert ACCENTED not in markdown
@@ -140,7 +118,7 @@ def test_a_real_excerpt_takes_its_title_from_its_running_head(converter, tmp_pat
     if not pdf.exists():
         pytest.skip(f"shared corpus not present at {pdf.parent}")
 
-    markdown, structure = _convert(converter, pdf, tmp_path)
+    markdown, structure = convert_pdf(converter, pdf, tmp_path)
 
     assert structure["headings"][0] == {"level": 1, "text": TITLE}
     assert markdown.splitlines()[0] == f"# {TITLE}"
@@ -152,7 +130,7 @@ def test_a_real_excerpt_takes_its_title_from_its_running_head(converter, tmp_pat
 def test_lines_that_only_look_like_headings_stay_text(converter, tmp_path):
     page = write_false_headings_page(tmp_path / "false-headings.pdf")
 
-    markdown, structure = _convert(converter, page.path, tmp_path)
+    markdown, structure = convert_pdf(converter, page.path, tmp_path)
 
     # A footnote's link, a bold step of pseudocode, a figure's 2pt legend, a label that opens
     # two entries and a table's head (set in from the text's edge, or right under the table's

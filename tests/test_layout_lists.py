@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from workflows.research.academic_lit_review.paper_processor.context import Context
 from workflows.research.academic_lit_review.paper_processor.conversion import worker
 from workflows.research.academic_lit_review.paper_processor.testing.footer_pdfs import (
     write_footer_paper,
@@ -23,19 +22,6 @@ from workflows.research.academic_lit_review.paper_processor.testing.listing_colu
 from .conftest import SHARED_DATA
 
 pytestmark = pytest.mark.marker
-
-
-@pytest.fixture(scope="module")
-def converter():
-    from marker.settings import settings
-
-    font = Context().resolved_font_path()
-    settings.FONT_PATH = font or settings.FONT_PATH  # marker is loaded already (see test_layout)
-    made = worker.MarkerConverter(
-        worker.WorkerSpec(converter="marker", mode="text_layer", font_path=font)
-    )
-    yield made
-    made.close()
 
 
 def _convert(converter: worker.MarkerConverter, pdf: Path, out: Path, **job: object) -> str:
