@@ -188,7 +188,7 @@ def _segment_text(run: Run, ctx: Context) -> list[Block]:
 
 def _code_listing(lines: list[TextLine], i: int, style: DocumentStyle) -> Block | None:
     """Two or more consecutive lines set in a fixed-pitch face, in a paper whose body is not:
-    a code listing, kept line by line (marker's code processor restores the indentation)."""
+    a code listing, kept line by line (builder._listing_text indents each line by where it starts)."""
     if is_monospace(style.body_font):
         return None
     end = i
