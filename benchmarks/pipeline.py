@@ -84,13 +84,12 @@ def run_in_child(
     *,
     immediate: bool = False,
     workers: int | str | None = None,
-    pdftext_workers: int | None = None,
-    trim_text_layer: bool = True,
+    worker_setup: dict | None = None,
 ) -> tuple[dict, float]:
     """Run one pipeline in a fresh interpreter against fresh servers; (raw result, peak RSS MB).
 
-    `workers`, `pdftext_workers` and `trim_text_layer` override the workload's converter
-    settings (RunSpec).
+    `workers` overrides the workload's converter count, `worker_setup` the `worker` pipeline's
+    WorkerSpec fields (RunSpec).
     """
     folder = scratch.next_run(pipeline)
     workload_path, run_path, result_path = (
@@ -115,8 +114,7 @@ def run_in_child(
             endpoints.retrieve,
             str(folder / "workspace"),
             workers=workers,
-            pdftext_workers=pdftext_workers,
-            trim_text_layer=trim_text_layer,
+            worker_setup=worker_setup or {},
         ).save(run_path)
         with log.open("wb") as log_file:
             child = subprocess.Popen(
@@ -323,12 +321,13 @@ def marker_throughput(workload: Workload, scratch: Scratch) -> dict:
 # -- marker converter: warm and cold starts, worker counts, one worker's speed --------------------
 WARM_TARGETS = {"ratio": 1.05, "idle_fraction": 0.02}
 COLD_TARGETS = {"ratio": 1.10}
-# What "before" and "after" are in pages_per_s_per_worker: marker's converter as issue 14 found
-# it (pdftext's process pool per document, marker's default; text-layer mode untrimmed), and
-# with all the converter work (pdftext in the worker itself; text_layer/'s trimmed converter).
+# What "before" and "after" are in pages_per_s_per_worker (WorkerSpec fields): marker's converter
+# as issue 14 found it (pdftext's process pool per document, marker's default; text-layer mode
+# untrimmed; Python's collector at its defaults), and with all the converter work (pdftext in the
+# worker itself; text_layer/'s trimmed converter; cyclic_gc.py).
 PER_WORKER_SETUPS = {
-    "before": {"pdftext_workers": 4, "trim_text_layer": False},
-    "after": {"pdftext_workers": 1, "trim_text_layer": True},
+    "before": {"pdftext_workers": 4, "trim_text_layer": False, "freeze_gc": False},
+    "after": {"pdftext_workers": 1, "trim_text_layer": True, "freeze_gc": True},
 }
 
 
@@ -424,7 +423,7 @@ def per_worker_speed(workload: Workload, scratch: Scratch) -> dict:
     workers = 0
     for _round in range(SIDE_BY_SIDE_ROUNDS):
         for name, setup in PER_WORKER_SETUPS.items():
-            result, _rss = run_in_child("worker", workload, scratch, **setup)
+            result, _rss = run_in_child("worker", workload, scratch, worker_setup=setup)
             shares = result["workers"]
             pages = sum(share["pages"] for share in shares)
             rate = round(pages / sum(share["seconds"] for share in shares), 4)

@@ -10,8 +10,11 @@ the worker), converts papers of `../shared/data/papers` with each setup, and pri
   stages): pdftext's text extraction (and its process pool), ftfy, the layout stage, marker's
   page images, its processors and renderer, the quality check.
 
-"before" is marker's converter as issue 14 found it (pdftext_workers=4, marker's default; text-
-layer mode untrimmed); "after" is the worker's setting (1, trimmed: conversion/text_layer/).
+"before" and "after" are pipeline.PER_WORKER_SETUPS: marker's converter as issue 14 found it
+(pdftext_workers=4, marker's default; text-layer mode untrimmed; Python's collector at its
+defaults), and the worker's setting (1; trimmed: conversion/text_layer/; cyclic_gc.py). The
+collector's freeze is process-wide, so it is applied around each conversion of a setup that has
+it (after a full collection, outside the clock) and undone after.
 
     python -m benchmarks.profile_worker [--papers 8] [--rounds 2] [--setups before,after] [--top 0]
 """
@@ -20,16 +23,21 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import pstats
 import tempfile
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2
 
+from benchmarks.pipeline import PER_WORKER_SETUPS
 from workflows.research.academic_lit_review.paper_processor.context import Context
+from workflows.research.academic_lit_review.paper_processor.conversion import cyclic_gc
 from workflows.research.academic_lit_review.paper_processor.conversion.worker import (
     Job,
     WorkerSpec,
@@ -57,23 +65,39 @@ STAGES = {
     "quality check": ("conversion/quality/checker.py", "check"),
 }
 
+SETUPS = PER_WORKER_SETUPS
 
-SETUPS = {
-    "before": {"pdftext_workers": 4, "trim_text_layer": False},
-    "after": {"pdftext_workers": 1, "trim_text_layer": True},
-}
+
+@dataclass
+class Built:
+    """One setup's converter and quality stage, in this process."""
+
+    converter: object
+    checker: object
+    freeze_gc: bool
 
 
 def corpus_pdfs(count: int) -> list[Path]:
     return sorted(CORPUS.resolve().rglob("*.pdf"))[:count]
 
 
-def convert(converter, checker, pdf: Path, out: str, profile=None) -> int:
+@contextmanager
+def worker_gc(built: Built):
+    """This process's collector as the setup's worker has it: frozen or not (outside the clock)."""
+    if built.freeze_gc:
+        cyclic_gc.freeze_long_lived()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def convert(built: Built, pdf: Path, out: str, profile=None) -> int:
     count = len(pypdfium2.PdfDocument(pdf))
     job = Job(str(pdf), f"{out}/{pdf.stem}.md", pages=count)
     if profile is not None:
         profile.enable()
-    convert_document(converter, checker, job)
+    convert_document(built.converter, built.checker, job, pause_gc=built.freeze_gc)
     if profile is not None:
         profile.disable()
     return count
@@ -85,7 +109,7 @@ def _cpu_s() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def build(setup: str) -> tuple:
+def build(setup: str) -> Built:
     ctx = Context()
     spec = WorkerSpec(
         converter="marker",
@@ -95,8 +119,8 @@ def build(setup: str) -> tuple:
         ocr_engine=ctx.ocr_engine,
         **SETUPS[setup],
     )
-    converter = build_converter(spec)
-    return converter, build_checker(spec, converter)
+    converter = build_converter(spec)  # frozen per conversion (convert), not here
+    return Built(converter, build_checker(spec, converter), spec.freeze_gc)
 
 
 def best_times(built: dict, pdfs: list[Path], rounds: int, out: str) -> dict:
@@ -107,11 +131,12 @@ def best_times(built: dict, pdfs: list[Path], rounds: int, out: str) -> dict:
         walls: dict[str, list[float]] = {setup: [] for setup in built}
         cpus: dict[str, list[float]] = {setup: [] for setup in built}
         for _round in range(rounds):
-            for setup, (converter, checker) in built.items():
-                wall, cpu = time.perf_counter(), _cpu_s()
-                pages = convert(converter, checker, pdf, out)
-                walls[setup].append(time.perf_counter() - wall)
-                cpus[setup].append(_cpu_s() - cpu)
+            for setup, setup_built in built.items():
+                with worker_gc(setup_built):
+                    wall, cpu = time.perf_counter(), _cpu_s()
+                    pages = convert(setup_built, pdf, out)
+                    walls[setup].append(time.perf_counter() - wall)
+                    cpus[setup].append(_cpu_s() - cpu)
         for setup in built:
             best[setup]["pages"] += pages
             best[setup]["wall_s"] += min(walls[setup])
@@ -119,10 +144,11 @@ def best_times(built: dict, pdfs: list[Path], rounds: int, out: str) -> dict:
     return best
 
 
-def stage_seconds(converter, checker, pdfs: list[Path], out: str, top: int) -> dict:
+def stage_seconds(built: Built, pdfs: list[Path], out: str, top: int) -> dict:
     profile = cProfile.Profile()
-    for pdf in pdfs:
-        convert(converter, checker, pdf, out, profile)
+    with worker_gc(built):
+        for pdf in pdfs:
+            convert(built, pdf, out, profile)
     stats = pstats.Stats(profile)
     if top:
         stats.sort_stats("cumulative").print_stats(top)
@@ -150,8 +176,8 @@ def main() -> None:
     built = {setup: build(setup) for setup in args.setups.split(",")}
     results: dict = {}
     with tempfile.TemporaryDirectory() as out:
-        for converter, checker in built.values():  # warm: imports, caches
-            convert(converter, checker, pdfs[0], out)
+        for setup_built in built.values():  # warm: imports, caches
+            convert(setup_built, pdfs[0], out)
         for setup, best in best_times(built, pdfs, args.rounds, out).items():
             results[setup] = {
                 **SETUPS[setup],
@@ -160,10 +186,10 @@ def main() -> None:
                 "cpu_s": round(best["cpu_s"], 2),
                 "pages_per_s": round(best["pages"] / best["wall_s"], 3),
                 "pages_per_cpu_s": round(best["pages"] / best["cpu_s"], 3),
-                "stages_s": stage_seconds(*built[setup], pdfs, out, args.top),
+                "stages_s": stage_seconds(built[setup], pdfs, out, args.top),
             }
-    for converter, _checker in built.values():
-        converter.close()
+    for setup_built in built.values():
+        setup_built.converter.close()
     if {"before", "after"} <= results.keys():
         results["ratio"] = {
             per: round(results["after"][per] / results["before"][per], 3)

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workflows.research.academic_lit_review.paper_processor.context import Context
@@ -47,11 +47,9 @@ class RunSpec:
     retrieve: str
     workspace: str
     # Overrides of the workload's shape: converter workers (a count or "auto"), and, for the
-    # `worker` pipeline's before/after figures, pdftext's processes per document inside a worker
-    # and whether text-layer mode is trimmed (WorkerSpec.trim_text_layer).
+    # `worker` pipeline's before/after figures, WorkerSpec fields (pipeline.PER_WORKER_SETUPS).
     workers: int | str | None = None
-    pdftext_workers: int | None = None
-    trim_text_layer: bool = True
+    worker_setup: dict = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -251,8 +249,7 @@ def run_workers(workload: Workload, spec: RunSpec) -> dict:
         font_path=FONT_PATH if Path(FONT_PATH).exists() else None,
         check_quality=True,
         ocr_engine=ctx.ocr_engine,
-        pdftext_workers=spec.pdftext_workers or 1,
-        trim_text_layer=spec.trim_text_layer,
+        **spec.worker_setup,
     )
     out = Path(spec.workspace)
     out.mkdir(parents=True, exist_ok=True)

@@ -44,8 +44,7 @@ from .worker import (
     Job,
     WorkerSpec,
     _short,
-    build_checker,
-    build_converter,
+    build_worker,
     convert_document,
 )
 
@@ -72,8 +71,8 @@ class ConverterActor:
     """The body of one Ray actor: builds its converter once, then converts documents by path."""
 
     def __init__(self, spec: WorkerSpec) -> None:
-        self._converter = build_converter(spec)
-        self._checker = build_checker(spec, self._converter)  # rung (c) needs the converter
+        self._converter, self._checker = build_worker(spec)
+        self._pause_gc = spec.freeze_gc
 
     def ready(self) -> dict[str, Any]:
         return {
@@ -85,7 +84,7 @@ class ConverterActor:
 
     def convert(self, job: Job) -> Done | Failed:
         try:
-            return convert_document(self._converter, self._checker, job)
+            return convert_document(self._converter, self._checker, job, pause_gc=self._pause_gc)
         except Exception as exc:  # noqa: BLE001 - one bad document must not end the actor
             return Failed(type(exc).__name__, _short(exc))
 

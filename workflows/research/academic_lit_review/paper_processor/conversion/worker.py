@@ -11,10 +11,13 @@ import os
 import signal
 import time
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from . import cyclic_gc
 
 if TYPE_CHECKING:  # imported where used: the OCR engine loads only in workers that check
     from .quality.checker import QualityChecker
@@ -39,6 +42,9 @@ class WorkerSpec:
     # reads, image crops the worker discards, ftfy where it changes nothing. False: marker's own
     # converter, as the benchmarks' "before".
     trim_text_layer: bool = True
+    # Python's cyclic collector out of the way (cyclic_gc.py): what is alive once the converter
+    # is built frozen out of it, each document converted with it paused. False: its defaults.
+    freeze_gc: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,8 +226,7 @@ def worker_main(conn: Connection) -> None:
 def _serve(conn: Connection) -> None:
     spec: WorkerSpec = conn.recv()
     try:
-        converter = build_converter(spec)
-        checker = build_checker(spec, converter)
+        converter, checker = build_worker(spec)
     except Exception as exc:  # report any start failure to the parent
         conn.send(Failed(type(exc).__name__, f"converter did not start: {exc}"))
         return
@@ -230,13 +235,23 @@ def _serve(conn: Connection) -> None:
         while True:
             job = conn.recv()
             try:
-                done = convert_document(converter, checker, job)
+                done = convert_document(converter, checker, job, pause_gc=spec.freeze_gc)
             except Exception as exc:  # one bad document must not end the worker
                 conn.send(Failed(type(exc).__name__, _short(exc)))
             else:
                 conn.send(done)
     finally:
         converter.close()
+
+
+def build_worker(spec: WorkerSpec) -> tuple[Converter, QualityChecker | None]:
+    """The converter and quality stage a worker holds; with `spec.freeze_gc`, what they keep
+    alive is then frozen out of the cyclic collector."""
+    converter = build_converter(spec)
+    checker = build_checker(spec, converter)
+    if spec.freeze_gc:
+        cyclic_gc.freeze_long_lived()
+    return converter, checker
 
 
 def build_checker(spec: WorkerSpec, converter: Converter) -> QualityChecker | None:
@@ -259,12 +274,18 @@ def build_checker(spec: WorkerSpec, converter: Converter) -> QualityChecker | No
     return QualityChecker(spec.ocr_engine, full_marker=full_marker)
 
 
-def convert_document(converter: Converter, checker: QualityChecker | None, job: Job) -> Done:
-    """Convert one document, then check (and repair) it page by page where a checker is given."""
+def convert_document(
+    converter: Converter, checker: QualityChecker | None, job: Job, *, pause_gc: bool = False
+) -> Done:
+    """Convert one document, then check (and repair) it page by page where a checker is given;
+    with `pause_gc`, the cyclic collector paused meanwhile and run once after (cyclic_gc.py)."""
     started_at, started = time.time(), time.perf_counter()
-    pages = converter.convert(job)
-    converted = time.perf_counter()
-    quality = checker.check(job.pdf_path, job.out_path, _pages_of(job, pages)) if checker else None
+    with cyclic_gc.paused() if pause_gc else nullcontext():
+        pages = converter.convert(job)
+        converted = time.perf_counter()
+        quality = (
+            checker.check(job.pdf_path, job.out_path, _pages_of(job, pages)) if checker else None
+        )
     finished = time.perf_counter()
     return Done(
         pages=pages,
