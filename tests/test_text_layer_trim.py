@@ -135,3 +135,25 @@ def test_pages_marker_s_line_builder_places_still_get_their_image(converters, tm
     assert all(page.highres_image is None for page in document.pages)
     text = converters[True]._text_from_rendered
     assert text(trimmed(str(pdf)))[0] == text(stock(str(pdf)))[0]
+
+
+@pytest.mark.marker
+def test_trimmed_document_finds_pages_as_marker_s_does(converters, tmp_path):
+    from marker.schema.document import Document
+
+    from workflows.research.academic_lit_review.paper_processor.conversion.text_layer.document import (  # noqa: E501
+        TextLayerDocument,
+    )
+
+    pdf = write_two_column_paper(tmp_path / "two-column.pdf").path
+    document = converters[True]._converter.build_document(str(pdf))
+    assert isinstance(document, TextLayerDocument)
+    for page in document.pages:
+        assert document.get_page(page.page_id) is page
+        assert Document.get_page(document, page.page_id) is page  # the index marker reads
+        for block_id in page.structure:
+            assert document.get_block(block_id).id == block_id
+    added = document.pages[0].model_copy(update={"page_id": 99})
+    document.pages.append(added)
+    assert document.get_page(99) is added  # a miss rebuilds the index, as marker's does
+    assert document.get_page(1000) is None

@@ -19,6 +19,8 @@ from marker.builders.document import DocumentBuilder
 from marker.schema import BlockTypes
 from marker.schema.registry import get_block_class
 
+from .document import TextLayerDocument
+
 
 class TextLayerDocumentBuilder(DocumentBuilder):
     """marker's DocumentBuilder, rendering a page only where a reader of its image is left."""
@@ -56,7 +58,7 @@ class TextLayerDocumentBuilder(DocumentBuilder):
             )
             page._highres_loader = load_highres
             pages.append(page)
-        return get_block_class(BlockTypes.Document)(filepath=provider.filepath, pages=pages)
+        return TextLayerDocument(filepath=provider.filepath, pages=pages)
 
     def render_lowres_for_line_builder(self, document: Any, provider: Any) -> None:
         """The 96 dpi image of each page whose lines marker's line builder will place (and
