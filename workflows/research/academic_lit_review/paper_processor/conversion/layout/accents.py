@@ -9,6 +9,7 @@ the stray accent goes, and a space that parted two touching letters goes with it
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ SPACING_ACCENTS = {
     "¯": "\u0304",
     "˚": "\u030a",
 }
+_ANY_ACCENT = re.compile("[" + "".join(SPACING_ACCENTS) + "]")
 _OVER = 0.5  # an accent lies over a letter where this share of its width is over the letter
 _TOUCHING = 0.15  # glyphs closer than this share of their height belong to one word
 
@@ -41,6 +43,8 @@ class _Piece:
 
 def place_accents(output: Any, chars_by_start: dict[int, list[dict]]) -> bool:
     """Put each spacing accent of a provider line on the letter under it; True if changed."""
+    if not any(_ANY_ACCENT.search(span.text) for span in output.spans):
+        return False  # most lines: no glyph to place, so no need to take the line apart
     pieces = _pieces(output.spans, chars_by_start)
     letters = [p for p in pieces if p.glyph and p.text.isalpha() and p.text not in SPACING_ACCENTS]
     changed = False

@@ -235,16 +235,14 @@ def turn_upright(
 def _direction(line: TextLine, glyphs: dict[int, list[dict]]) -> str | None:
     """Which way the line's letters run on the page: "right", "up", "down", or None where it
     has too few letters to tell."""
-    centres = [
-        ((c["bbox"][0] + c["bbox"][2]) / 2, (c["bbox"][1] + c["bbox"][3]) / 2)
-        for span in line.output.spans
-        for c in glyphs.get(span.minimum_position) or []
-        if c["char"].strip()
-    ]
-    if len(centres) < 2:
+    chars = [c for span in line.output.spans for c in glyphs.get(span.minimum_position) or ()]
+    first = next((c for c in chars if c["char"].strip()), None)
+    last = next((c for c in reversed(chars) if c["char"].strip()), None)
+    if first is None or last is first:
         return None
-    dx = centres[-1][0] - centres[0][0]
-    dy = centres[-1][1] - centres[0][1]
+    (fx0, fy0, fx1, fy1), (lx0, ly0, lx1, ly1) = first["bbox"][:4], last["bbox"][:4]
+    dx = (lx0 + lx1) / 2 - (fx0 + fx1) / 2
+    dy = (ly0 + ly1) / 2 - (fy0 + fy1) / 2
     if abs(dy) > 2 * abs(dx):
         return "up" if dy < 0 else "down"
     return "right"
