@@ -26,7 +26,7 @@ from workflows.research.academic_lit_review.paper_processor.conversion.worker im
     Job,
     WorkerSpec,
 )
-from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore, Leases
+from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore, Claims
 
 PAPER = "doi:10.1234/shared"
 # A failure deadline, not a synchronisation: the two runs deadlock without the hand-over.
@@ -51,13 +51,13 @@ async def test_a_run_holding_the_only_converter_idle_hands_it_to_the_run_it_wait
         await b_has_the_paper.wait()
         async with (
             ConverterPool(LocalBackend(), spec, workers=1, timeout_s=30, stock=stock) as pool,
-            Leases(store, "run-a").kept_alive() as leases,
+            Claims(store, "run-a").kept_alive() as claims,
         ):
             # As the marker node does: a place first, then the paper for it.
             async with pool.place() as place:
                 order.append("A holds the converter")
                 a_holds_the_converter.set()
-                async with leases.lease(PAPER) as claim:
+                async with claims.claim(PAPER) as claim:
                     # Waits (the store's own polling) while B holds the claim; B gives it up
                     # without storing markdown, so A then converts the paper itself.
                     assert await claim.take()
@@ -66,8 +66,8 @@ async def test_a_run_holding_the_only_converter_idle_hands_it_to_the_run_it_wait
                     order.append("A converted")
 
     async def run_b() -> None:
-        async with Leases(store, "run-b").kept_alive() as leases:
-            async with leases.lease(PAPER) as claim:
+        async with Claims(store, "run-b").kept_alive() as claims:
+            async with claims.claim(PAPER) as claim:
                 assert await claim.take()
                 order.append("B has the paper")
                 b_has_the_paper.set()

@@ -1,5 +1,5 @@
 """The artifact store's concerns over its one SQLite index: a workspace made by an earlier
-version keeps working, and a conversion lease is taken, waited for, and released."""
+version keeps working, and a conversion claim is taken, waited for, and released."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 
-from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore, Leases
+from workflows.research.academic_lit_review.paper_processor.store import ArtifactStore, Claims
 
 # The index as the first version of the store wrote it (before quality and structure).
 FIRST_SCHEMA = """
@@ -75,17 +75,17 @@ async def test_a_workspace_from_an_earlier_version_keeps_working(tmp_path: Path)
     assert again.structure == {"headings": [{"level": 1, "text": "New"}]}
 
 
-async def test_a_lease_is_held_by_one_owner_until_released(tmp_path: Path) -> None:
+async def test_a_claim_is_held_by_one_owner_until_released(tmp_path: Path) -> None:
     async with await ArtifactStore.open(tmp_path) as store:
-        first, second = Leases(store, "run-a"), Leases(store, "run-b")
+        first, second = Claims(store, "run-a"), Claims(store, "run-b")
         waited: list[str] = []
-        async with first.lease("doi:10.1/x") as held:
+        async with first.claim("doi:10.1/x") as held:
             assert await held.take()
             taken_by_second = anyio.Event()
 
             async def second_run() -> None:
-                async with second.lease("doi:10.1/x") as lease:
-                    assert await lease.take(on_wait=lambda: waited.append("b"))
+                async with second.claim("doi:10.1/x") as claim:
+                    assert await claim.take(on_wait=lambda: waited.append("b"))
                     taken_by_second.set()
 
             async with anyio.create_task_group() as tg:
@@ -95,18 +95,18 @@ async def test_a_lease_is_held_by_one_owner_until_released(tmp_path: Path) -> No
                 await held.release()  # the first run gives it up: the second takes it
                 with anyio.fail_after(5):
                     await taken_by_second.wait()
-        # The second run's lease was released on leaving its block: the first takes it again.
-        async with first.lease("doi:10.1/x") as lease:
+        # The second run's claim was released on leaving its block: the first takes it again.
+        async with first.claim("doi:10.1/x") as claim:
             with anyio.fail_after(2):
-                assert await lease.take()
+                assert await claim.take()
 
 
-async def test_no_lease_is_taken_for_a_paper_whose_markdown_is_stored(tmp_path: Path) -> None:
+async def test_no_claim_is_taken_for_a_paper_whose_markdown_is_stored(tmp_path: Path) -> None:
     async with await ArtifactStore.open(tmp_path) as store:
         markdown = store.temp_path(".md")
         markdown.write_text("# Done\n", encoding="utf-8")
         await store.put_markdown(
             "doi:10.1/done", markdown, converter="marker", mode=None, mode_reason=None
         )
-        async with Leases(store, "run-a").lease("doi:10.1/done") as lease:
-            assert not await lease.take()
+        async with Claims(store, "run-a").claim("doi:10.1/done") as claim:
+            assert not await claim.take()

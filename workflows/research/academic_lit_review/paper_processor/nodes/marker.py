@@ -1,9 +1,9 @@
 """marker: convert papers to markdown while acquire and poll_retrieve are still producing them.
 
 Each arriving paper gets one task at once, so producers never wait on conversion. That task owns
-the paper to the end: it takes the paper's conversion lease (waiting while another run sharing the
+the paper to the end: it takes the paper's conversion claim (waiting while another run sharing the
 workspace converts it), queues tickets in a relevance-ordered waiting room (the document, or each
-page range of a long one), awaits their results, and records the outcome; the lease goes when the
+page range of a long one), awaits their results, and records the outcome; the claim goes when the
 task ends. Converter slots hold a place in the pool (a free converter, or one about to finish its
 document) and take the most relevant waiting ticket. Full text that arrives as markdown already
 (HTML articles, EPUBs converted from their XHTML) takes no place: it is stored on arrival.
@@ -37,7 +37,7 @@ from ..events import Emit, PaperStage, paper_events
 from ..files import discard
 from ..models import Attempt, Outcome, Reason, Stage, failure
 from ..state import State
-from ..store import ArtifactStore, Leases
+from ..store import ArtifactStore, Claims
 
 
 @dataclass(eq=False)
@@ -80,7 +80,7 @@ class _Converting:
     pool: ConversionPool
     decision: ModeDecision
     store: ArtifactStore
-    leases: Leases
+    claims: Claims
     emit: Emit
     results: dict[str, dict]
     waiting: RelevanceQueue[_Ticket] = field(default_factory=RelevanceQueue)
@@ -97,9 +97,9 @@ async def marker(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             async with (
                 pool,
                 channel.marker_inbox as inbox,
-                Leases(store, run_key).kept_alive() as leases,
+                Claims(store, run_key).kept_alive() as claims,
             ):
-                work = _Converting(ctx, pool, decision, store, leases, paper_events(), results)
+                work = _Converting(ctx, pool, decision, store, claims, paper_events(), results)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(_admit, inbox, work)
                     for _ in range(pool.slots):
@@ -140,7 +140,7 @@ async def _see_through(
     item: Acquired, work: _Converting, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     """One paper, from its arrival to its recorded fate. This task alone holds the paper's
-    conversion lease: taken here, released when the task leaves it, however it ends.
+    conversion claim: taken here, released when the task leaves it, however it ends.
 
     `task_status.started()` says the paper is admitted: its tickets are in the waiting room,
     or it needs none.
@@ -150,14 +150,14 @@ async def _see_through(
         if item.kind == "stored":
             await _answer_from_store(item, work)
             return
-        async with work.leases.lease(item.key) as lease:
+        async with work.claims.claim(item.key) as claim:
 
             def waiting_on_other_run() -> None:
                 work.emit(PaperStage.WAITING_ON_OTHER_RUN, index=item.index, key=item.key)
 
             # Runs sharing a workspace convert each paper once: while another live run holds
-            # the lease, wait for its markdown instead of converting a second time.
-            if not await lease.take(on_wait=waiting_on_other_run):
+            # the claim, wait for its markdown instead of converting a second time.
+            if not await claim.take(on_wait=waiting_on_other_run):
                 if item.kind == "markdown":
                     await discard(item.path)  # another run stored this paper meanwhile
                 await _answer_from_store(item, work)

@@ -9,7 +9,7 @@
     artifacts.py   paper key -> PDF and markdown, and the log of work done
     jobs.py        retrieve-academic job ids, so a resumed run re-attaches
     outcomes.py    each paper's latest outcome
-    claims.py      one run at a time converts a paper: claims, held as leases
+    claims.py      one run at a time converts a paper: claims, taken, renewed and released
     reputation.py  per host: successes, failures, challenges, Retry-After
 
 `ArtifactStore` is all of them over one connection. The index is SQLite in WAL mode so several
@@ -27,7 +27,7 @@ import anyio
 import anyio.to_thread
 
 from .artifacts import Artifacts, safe_stem, sha256_file
-from .claims import CLAIM_TTL_S, ClaimIndex, Lease, Leases
+from .claims import CLAIM_TTL_S, Claim, ClaimIndex, Claims
 from .jobs import JobIndex
 from .outcomes import OutcomeIndex
 from .reputation import HostRecord, ReputationIndex
@@ -37,8 +37,8 @@ __all__ = [
     "ArtifactStore",
     "Artifacts",
     "HostRecord",
-    "Lease",
-    "Leases",
+    "Claim",
+    "Claims",
     "safe_stem",
     "sha256_file",
 ]

@@ -2,10 +2,10 @@
 
 A claim is a row (key, kind, owner, expires_at). It expires `CLAIM_TTL_S` after it was taken or
 last renewed, so a crashed owner blocks its papers for that long at most; a live owner renews all
-of its claims together, well before they expire (`Leases.kept_alive`).
+of its claims together, well before they expire (`Claims.kept_alive`).
 
-Code holds a claim as a `Lease`: taken once (waiting while another live run holds it), released
-once, shielded, when the task that owns it leaves `async with lease`.
+Code holds a claim as a `Claim`: taken once (waiting while another live run holds it), released
+once, shielded, when the task that owns it leaves `async with claim`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ClaimIndex(ArtifactFiles):
         )
 
 
-class Lease:
+class Claim:
     """One owner's claim on converting one paper. `take` it, then hold it in `async with`:
     leaving the block releases it (shielded), however the block ended."""
 
@@ -115,19 +115,19 @@ class Lease:
         await self.release()
 
 
-class Leases:
-    """The leases of one owner (a run): made here, and renewed together while the run lasts."""
+class Claims:
+    """The claims of one owner (a run): made here, and renewed together while the run lasts."""
 
     def __init__(self, index: ClaimIndex, owner: str, *, ttl_s: float = CLAIM_TTL_S) -> None:
         self._index = index
         self.owner = owner
         self._ttl_s = ttl_s
 
-    def lease(self, key: str) -> Lease:
-        return Lease(self._index, key, self.owner, ttl_s=self._ttl_s)
+    def claim(self, key: str) -> Claim:
+        return Claim(self._index, key, self.owner, ttl_s=self._ttl_s)
 
     @asynccontextmanager
-    async def kept_alive(self) -> AsyncIterator[Leases]:
+    async def kept_alive(self) -> AsyncIterator[Claims]:
         """Renew every claim of this owner (one statement) while the block runs."""
         async with anyio.create_task_group() as renewing:
             renewing.start_soon(self._renew_forever)
