@@ -1,8 +1,8 @@
 """Generate a page (fpdf2) of lines that look like headings and are none: a footnote's link
 behind a bold number in a font of its own, numbered steps of pseudocode in bold, labels drawn
 tiny inside a figure, a bold label that opens entry after entry, and the head of a table set in
-from the text's edge or right under its caption; beside one real run-in heading that opens
-with a formula.
+from the text's edge or right under its caption, keywords in bold after their label, labels
+of three matrices on one line; beside one real run-in heading that opens with a formula.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ FIGURE_LABELS = ["FIDD", "SIDD"]
 LABEL = "Query:"
 TABLE_HEAD = "Name Implementation"
 TABLE_HEAD_ROW = "Parameter"
+KEYWORDS = "Keywords: seeds, influence, networks, budgets"
+MATRIX_LABELS = "Matrix A Matrix B Matrix C"
 _WORDS = (
     "a seed set spreads influence through the network when its members reach many nodes that "
     "no other seed reaches so common neighbours of seeds waste part of the budget"
@@ -73,6 +75,7 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
             put([("Helvetica", "", _BODY_PT, " ".join(line))])
 
     put([("Helvetica", "B", 18, TITLE)])
+    put([("Helvetica", "B", _BODY_PT, KEYWORDS)], gap=3)
     put([("Helvetica", "B", 12, "1 Introduction")], gap=8)
     paragraph(1)
     # Pseudocode: numbered steps, the loop's end in bold.
@@ -126,10 +129,16 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
     put([("Helvetica", "B", 9, TABLE_HEAD_ROW)], gap=1.5)
     put([("Helvetica", "", 9, "Seeds per set 50")])
     put([("Helvetica", "", 9, "Common neighbours per seed 12")])
-    paragraph(6, 2)
+    paragraph(6, 1)
     # A footnote: its number in bold, the link in a font of its own.
     y = 270.0
     put([("Helvetica", "B", 8, "6"), ("Courier", "", 8, " " + FOOTNOTE_LINK)])
+    # Page 2: the labels over three matrices set side by side, in bold, on one line.
+    pdf.add_page()
+    y = 25.0
+    paragraph(7, 2)
+    put([("Helvetica", "B", _BODY_PT, MATRIX_LABELS.replace(" Matrix", "        Matrix"))], 4)
+    paragraph(8, 1)
     out = Path(path)
     pdf.output(str(out))
     return FalseHeadingsPage(path=out, headings=HEADINGS)

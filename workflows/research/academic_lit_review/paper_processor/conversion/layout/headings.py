@@ -31,6 +31,13 @@ KNOWN = re.compile(
     r"literature cited|works cited|keywords|index terms)\b",
     re.I,
 )
+# A front-matter label with its content on the same line ("Keywords: AHP, Bespoke, Model",
+# "Index Terms—parsing, tables"): a paragraph, where "Keywords" alone heads a section.
+_LABEL_AND_CONTENT = re.compile(
+    r"^(keywords|key\s*words|index terms|general terms|subjects?|categories|"
+    r"jel(?: classification)?|msc(?: \d{4})?|pacs)\s*[:—–.-]\s*\S",
+    re.I,
+)
 # Run-in headings that open a section of the paper's own rather than a paragraph of a section
 # ("Abstract. We study ...", "Acknowledgments. We thank ..."); "Results." is a paragraph's.
 TOP_RUN_IN = re.compile(r"^(abstract|acknowledge?ments?)\b", re.I)
@@ -101,6 +108,8 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False
     if _NO_NAME.search(text) or _ALGORITHM_STEP.match(text):
         return False  # a footnote's link ("6 https://arxiv.org/"), a numbered step of pseudocode
+    if _LABEL_AND_CONTENT.match(text):
+        return False
     if line.size < _LABEL_SIZE * style.body_size:
         return False  # a label inside a figure drawn to scale ("FIDD" in 2pt type)
     letters = sum(c.isalpha() for c in text)
@@ -184,7 +193,9 @@ def reads_as_table_row(text: str) -> bool:
             return True
     words = [t.lower() for t in tokens if re.fullmatch(r"[A-Za-z]{4,}", t)]
     repeated = len(words) != len(set(words))
-    return repeated and not any(t.lower() in _FUNCTION_WORDS for t in tokens)
+    # A capital letter after the first word labels a cell ("Matrix A Matrix B"), not "a".
+    function_words = [t for i, t in enumerate(tokens) if not (i and re.fullmatch("[A-Z]", t))]
+    return repeated and not any(t.lower() in _FUNCTION_WORDS for t in function_words)
 
 
 def _after_number(text: str) -> str:
