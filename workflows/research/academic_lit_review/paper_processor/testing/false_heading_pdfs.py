@@ -2,7 +2,8 @@
 behind a bold number in a font of its own, numbered steps of pseudocode in bold, labels drawn
 tiny inside a figure, a bold label that opens entry after entry, and the head of a table set in
 from the text's edge or right under its caption, keywords in bold after their label, labels
-of three matrices on one line; beside one real run-in heading that opens with a formula.
+of three matrices on one line, a pull quote of four lines in large bold type; beside one real
+run-in heading that opens with a formula.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ TABLE_HEAD = "Name Implementation"
 TABLE_HEAD_ROW = "Parameter"
 KEYWORDS = "Keywords: seeds, influence, networks, budgets"
 MATRIX_LABELS = "Matrix A Matrix B Matrix C"
+PULL_QUOTE = [
+    "Seeds that share their neighbours",
+    "waste the budget on nodes that",
+    "other seeds reach anyway, so the",
+    "greedy choice looks past them.",
+]
 _WORDS = (
     "a seed set spreads influence through the network when its members reach many nodes that "
     "no other seed reaches so common neighbours of seeds waste part of the budget"
@@ -139,6 +146,10 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
     paragraph(7, 2)
     put([("Helvetica", "B", _BODY_PT, MATRIX_LABELS.replace(" Matrix", "        Matrix"))], 4)
     paragraph(8, 1)
+    # A pull quote: more lines in large bold type than any heading wraps onto.
+    for number, line in enumerate(PULL_QUOTE):
+        put([("Helvetica", "B", 13, line)], gap=6 if number == 0 else 1.0)
+    paragraph(9, 2)
     out = Path(path)
     pdf.output(str(out))
     return FalseHeadingsPage(path=out, headings=HEADINGS)

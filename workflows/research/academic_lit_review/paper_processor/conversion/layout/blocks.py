@@ -50,6 +50,7 @@ _COUNTED_LABEL = re.compile(
     r"^(?:\[(?P<bracketed>\d{1,3})\]|(?P<numbered>\d{1,3})(?P<sub>(?:\.\d{1,2})*)[.)])\s"
 )
 _LABEL_LOOKAHEAD = 4  # an item wraps onto at most this many lines before the next label
+_HEADING_LINES = 3  # a heading wraps onto at most this many lines
 # A reference entry opens with its authors: "Riess A G et al,", "Smith, J. A., &", "van Elst H
 # and", "García-Bellido J,": a surname, up to four initials, then a comma, "and", "et al" or "&".
 _AUTHOR_START = re.compile(
@@ -158,17 +159,21 @@ def _segment_text(run: Run, ctx: Context) -> list[Block]:
             lines, i, ctx.style
         ):
             heading = Block(HEADING, [line])
-            i += 1
+            end = i + 1
             while (
-                i < len(lines)
-                and len(heading.lines) < 3
-                and continues_heading(heading.lines[-1], lines[i], ctx.style)
+                end < len(lines)
+                and len(heading.lines) <= _HEADING_LINES
+                and continues_heading(heading.lines[-1], lines[end], ctx.style)
             ):
-                heading.lines.append(lines[i])
-                i += 1
-            blocks.append(heading)
-            ctx.in_references = bool(REFERENCES.match(heading.text))
-            continue
+                heading.lines.append(lines[end])
+                end += 1
+            # More lines in heading type than a heading takes: a paragraph set large (a pull
+            # quote, an abstract in display type), read as the text it is.
+            if len(heading.lines) <= _HEADING_LINES:
+                blocks.append(heading)
+                ctx.in_references = bool(REFERENCES.match(heading.text))
+                i = end
+                continue
         kind = _start_kind(line, ctx)
         if counted.get(i) == "bracketed":
             kind = LIST_ITEM  # "1." items stay paragraphs: markdown reads them as a list already
