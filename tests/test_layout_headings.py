@@ -17,8 +17,10 @@ from workflows.research.academic_lit_review.paper_processor.testing.excerpt_pdfs
 )
 from workflows.research.academic_lit_review.paper_processor.testing.false_heading_pdfs import (
     ALGORITHM_END,
+    CALL,
     FIGURE_LABELS,
     FOOTNOTE_LINK,
+    FORMULA,
     KEYWORDS,
     LABEL,
     MATRIX_LABELS,
@@ -137,14 +139,15 @@ def test_lines_that_only_look_like_headings_stay_text(converter, tmp_path):
 
     # A footnote's link, a bold step of pseudocode, a figure's 2pt legend, a label that opens
     # two entries, a table's head (set in from the text's edge, or right under the table's
-    # caption), keywords after their label, matrices' labels and a four-line pull quote are no
-    # headings; a numbered
+    # caption), keywords after their label, matrices' labels, a four-line pull quote, a formula
+    # and a call are no headings; a numbered
     # run-in heading that opens with a formula in body type is one, whole.
     assert [(h["text"], h["level"]) for h in structure["headings"]] == page.headings
     assert _heading_lines(markdown) == [f"{'#' * level} {text}" for text, level in page.headings]
     flat = _flat(markdown)
     for text in [FOOTNOTE_LINK, ALGORITHM_END, *FIGURE_LABELS, TABLE_HEAD, TABLE_HEAD_ROW]:
         assert text in flat
-    assert KEYWORDS in flat and MATRIX_LABELS in flat and " ".join(PULL_QUOTE) in flat
+    for text in [KEYWORDS, MATRIX_LABELS, " ".join(PULL_QUOTE), FORMULA, CALL]:
+        assert text in flat
     # Each label stays in front of its entry, on the entry's line.
     assert flat.count(f"{LABEL} Which papers") == 2

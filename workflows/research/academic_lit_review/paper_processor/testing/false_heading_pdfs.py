@@ -2,8 +2,8 @@
 behind a bold number in a font of its own, numbered steps of pseudocode in bold, labels drawn
 tiny inside a figure, a bold label that opens entry after entry, and the head of a table set in
 from the text's edge or right under its caption, keywords in bold after their label, labels
-of three matrices on one line, a pull quote of four lines in large bold type; beside one real
-run-in heading that opens with a formula.
+of three matrices on one line, a pull quote of four lines in large bold type, a model's formula
+and a procedure's call in bold; beside one real run-in heading that opens with a formula.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ TABLE_HEAD = "Name Implementation"
 TABLE_HEAD_ROW = "Parameter"
 KEYWORDS = "Keywords: seeds, influence, networks, budgets"
 MATRIX_LABELS = "Matrix A Matrix B Matrix C"
+FORMULA = "Reach ~ Seeds + Budget + (1|Network)"
+CALL = "Refine(seeds, budget)"
 PULL_QUOTE = [
     "Seeds that share their neighbours",
     "waste the budget on nodes that",
@@ -150,6 +152,11 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
     for number, line in enumerate(PULL_QUOTE):
         put([("Helvetica", "B", 13, line)], gap=6 if number == 0 else 1.0)
     paragraph(9, 2)
+    # A model's formula and a procedure's name with its arguments, each in bold on its own line.
+    put([("Helvetica", "B", _BODY_PT, FORMULA)], gap=5)
+    paragraph(10, 1)
+    put([("Helvetica", "B", _BODY_PT, CALL)], gap=5)
+    paragraph(11, 1)
     out = Path(path)
     pdf.output(str(out))
     return FalseHeadingsPage(path=out, headings=HEADINGS)

@@ -38,6 +38,10 @@ _LABEL_AND_CONTENT = re.compile(
     r"jel(?: classification)?|msc(?: \d{4})?|pacs)\s*[:—–.-]\s*\S",
     re.I,
 )
+# A formula or a call set on a line of its own ("Likert ∼ Topic + Global + (1|Participant)",
+# "PartitionedVarPro(model, Θ)"): two operators between spaces, or a name and its arguments.
+_FORMULA = re.compile(r"(?:\s[+=∼~<>≤≥×|]\s.*){2}")
+_CALL = re.compile(r"^[A-Za-z_][\w.]*\([^()]*,[^()]*\)$")
 # Run-in headings that open a section of the paper's own rather than a paragraph of a section
 # ("Abstract. We study ...", "Acknowledgments. We thank ..."); "Results." is a paragraph's.
 TOP_RUN_IN = re.compile(r"^(abstract|acknowledge?ments?)\b", re.I)
@@ -108,7 +112,7 @@ def looks_like_heading(line: TextLine, style: DocumentStyle, *, gap_before: bool
         return False
     if _NO_NAME.search(text) or _ALGORITHM_STEP.match(text):
         return False  # a footnote's link ("6 https://arxiv.org/"), a numbered step of pseudocode
-    if _LABEL_AND_CONTENT.match(text):
+    if _LABEL_AND_CONTENT.match(text) or _FORMULA.search(text) or _CALL.match(text):
         return False
     if line.size < _LABEL_SIZE * style.body_size:
         return False  # a label inside a figure drawn to scale ("FIDD" in 2pt type)
