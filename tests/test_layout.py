@@ -46,6 +46,9 @@ from workflows.research.academic_lit_review.paper_processor.testing.block_pdfs i
 from workflows.research.academic_lit_review.paper_processor.testing.code_pdfs import (
     write_code_paper,
 )
+from workflows.research.academic_lit_review.paper_processor.testing.display_pdfs import (
+    write_display_page,
+)
 from workflows.research.academic_lit_review.paper_processor.testing.first_page_pdfs import (
     write_first_page_paper,
 )
@@ -501,3 +504,32 @@ def test_a_logo_larger_than_the_title_is_no_title(converter, tmp_path):
     assert structure["headings"][0] == {"level": 1, "text": TITLE}
     assert markdown.startswith(f"# {TITLE}\n")
     assert LOGO in _flat(markdown)
+
+
+def test_a_quotation_set_in_is_quoted_and_a_display_formula_is_not(converter, tmp_path):
+    page = write_display_page(tmp_path / "display.pdf")
+
+    markdown, _structure = convert_pdf(converter, page.path, tmp_path)
+
+    quoted = " ".join(ln[2:] for ln in markdown.splitlines() if ln.startswith("> "))
+    unquoted = " ".join(ln for ln in markdown.splitlines() if not ln.startswith(">"))
+    assert " ".join(page.quotation.split()) in " ".join(quoted.split())
+    for line in page.formula:
+        assert line in unquoted and line not in quoted
+    for paragraph in page.paragraphs:
+        assert paragraph in " ".join(unquoted.split())
+
+
+def test_display_formulas_are_told_from_prose():
+    from workflows.research.academic_lit_review.paper_processor.conversion.layout.processors import (  # noqa: E501
+        reads_as_formula,
+    )
+
+    for formula in ["Y = Θ + Γ + W, (1)", "cl(t) = exp(−klt), (4)", "LS(z) ≥ max d(z, y)"]:
+        assert reads_as_formula(formula), formula
+    for prose in [
+        "It was a great reassurance for me, anyway, personally, a great confidence booster.",
+        "We set k = 10 in all of the following experiments, as the earlier work did (2).",
+        "Figure labels without a relation (1)",
+    ]:
+        assert not reads_as_formula(prose), prose

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from marker.processors.blockquote import BlockquoteProcessor
 from marker.processors.footnote import FootnoteProcessor
 from marker.processors.line_numbers import LineNumbersProcessor
 from marker.processors.marginalia import MarginaliaProcessor
@@ -43,9 +45,41 @@ class KeepOrderFootnoteProcessor(FootnoteProcessor):
             self.assign_superscripts(page, document)
 
 
+# A display formula: a relation or an equation number, and few words among its tokens.
+_RELATION = re.compile(r"[=<>≤≥≈≡∝∈⊂⊆→⇒⇔]|:=")
+_EQUATION_NUMBER = re.compile(r"\(\s*\d{1,3}[a-z]?\s*\)\s*[.,;]?$")
+_WORD = re.compile(r"^[A-Za-z]{3,}[.,;:]?$")
+_FORMULA_WORD_SHARE = 0.5
+
+
+def reads_as_formula(text: str) -> bool:
+    """Whether a block's text is a display formula rather than prose: "Y = Θ + Γ + W, (1)"."""
+    tokens = text.split()
+    if not tokens or not (_RELATION.search(text) or _EQUATION_NUMBER.search(text)):
+        return False
+    return sum(bool(_WORD.match(t)) for t in tokens) < _FORMULA_WORD_SHARE * len(tokens)
+
+
+class ProseBlockquoteProcessor(BlockquoteProcessor):
+    """marker's blockquote processor, for prose only.
+
+    marker quotes a block set in from the one before it: right for an interview's quotation,
+    wrong for a display formula, which is set in (or centred) the same way and is no quotation.
+    """
+
+    def __call__(self, document: Any) -> None:
+        super().__call__(document)
+        for page in document.pages:
+            for block in page.contained_blocks(document, self.block_types):
+                if block.blockquote and reads_as_formula(block.raw_text(document)):
+                    block.blockquote = False
+                    block.blockquote_level = 0
+
+
 def adapt_processors(processors: list[Any]) -> list[Any]:
     """`processors` with marker's heading and footnote processors swapped for ones that keep
-    the levels and the order the layout stage chose, and without its marginalia and line-number
+    the levels and the order the layout stage chose, its blockquote processor for one that quotes
+    no formula, and without its marginalia and line-number
     processors: the layout stage already took running heads and margin line numbers out, and
     marker's guesses drop real text here (a title close to the top edge; every number that
     starts a line on a page of numbers, such as a table's cells)."""
@@ -57,10 +91,17 @@ def adapt_processors(processors: list[Any]) -> list[Any]:
             p = KeepLevelsSectionHeaderProcessor(_config_of(p))
         elif type(p) is FootnoteProcessor:
             p = KeepOrderFootnoteProcessor()
+        elif type(p) is BlockquoteProcessor:
+            p = ProseBlockquoteProcessor(_blockquote_config_of(p))
         swapped.append(p)
     return swapped
 
 
 def _config_of(processor: Any) -> dict:
     names = ("level_count", "merge_threshold", "default_level", "height_tolerance")
+    return {name: getattr(processor, name) for name in names}
+
+
+def _blockquote_config_of(processor: Any) -> dict:
+    names = ("min_x_indent", "x_start_tolerance", "x_end_tolerance")
     return {name: getattr(processor, name) for name in names}
