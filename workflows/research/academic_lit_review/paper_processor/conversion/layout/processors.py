@@ -88,20 +88,19 @@ def adapt_processors(processors: list[Any]) -> list[Any]:
         if type(p) in (MarginaliaProcessor, LineNumbersProcessor):
             continue
         if type(p) is SectionHeaderProcessor:
-            p = KeepLevelsSectionHeaderProcessor(_config_of(p))
+            p = KeepLevelsSectionHeaderProcessor(
+                _config_of(p, "level_count", "merge_threshold", "default_level", "height_tolerance")
+            )
         elif type(p) is FootnoteProcessor:
             p = KeepOrderFootnoteProcessor()
         elif type(p) is BlockquoteProcessor:
-            p = ProseBlockquoteProcessor(_blockquote_config_of(p))
+            p = ProseBlockquoteProcessor(
+                _config_of(p, "min_x_indent", "x_start_tolerance", "x_end_tolerance")
+            )
         swapped.append(p)
     return swapped
 
 
-def _config_of(processor: Any) -> dict:
-    names = ("level_count", "merge_threshold", "default_level", "height_tolerance")
-    return {name: getattr(processor, name) for name in names}
-
-
-def _blockquote_config_of(processor: Any) -> dict:
-    names = ("min_x_indent", "x_start_tolerance", "x_end_tolerance")
+def _config_of(processor: Any, *names: str) -> dict:
+    """The settings `names` of a marker processor, for its replacement."""
     return {name: getattr(processor, name) for name in names}
