@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from .typeset import wrap
+from .typeset import filler, wrap
 
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 22.0
@@ -37,14 +37,6 @@ class BannerPaper:
     right_column: str  # begins in the right column and ends on page 2
 
 
-def _text(seed: int, sentences: int) -> str:
-    out = []
-    for k in range(sentences):
-        picked = [_WORDS[(seed * 5 + k * 3 + i * 7) % len(_WORDS)] for i in range(12)]
-        out.append(" ".join(picked).capitalize() + ".")
-    return " ".join(out)
-
-
 def _set(pdf: FPDF, text: str, x: float, y: float, width: float) -> float:
     for line in wrap(pdf, text, width):
         pdf.set_xy(x, y)
@@ -64,9 +56,9 @@ def write_banner_paper(path: str | Path, banner: str = BANNER) -> BannerPaper:
     pdf.set_xy(_MARGIN, _MARGIN + 14)
     pdf.cell(0, 5, "Abstract")
     pdf.set_font("Helvetica", size=_BODY_PT)
-    y = _set(pdf, _text(1, 5), _MARGIN, _MARGIN + 20, _PAGE_W - 2 * _MARGIN) + 8
+    y = _set(pdf, filler(_WORDS, 1, 5), _MARGIN, _MARGIN + 20, _PAGE_W - 2 * _MARGIN) + 8
 
-    left, right = _text(2, 9), _text(3, 40)
+    left, right = filler(_WORDS, 2, 9), filler(_WORDS, 3, 40)
     _set(pdf, left, _MARGIN, y, _COL_W)
     lines = wrap(pdf, right, _COL_W)
     fit = int((_PAGE_H - _MARGIN - y) // _LINE_H)  # the rest goes on at the top of page 2
@@ -107,7 +99,7 @@ def write_teaser_logo_paper(path: str | Path) -> Path:
     pdf.set_xy(_MARGIN, 135)
     pdf.cell(0, 5, "Abstract")
     pdf.set_font("Times", size=_BODY_PT)
-    y = _set(pdf, _text(3, 6), _MARGIN, 142, _PAGE_W - 2 * _MARGIN)
-    _set(pdf, _text(4, 6), _MARGIN, y + 4, _PAGE_W - 2 * _MARGIN)
+    y = _set(pdf, filler(_WORDS, 3, 6), _MARGIN, 142, _PAGE_W - 2 * _MARGIN)
+    _set(pdf, filler(_WORDS, 4, 6), _MARGIN, y + 4, _PAGE_W - 2 * _MARGIN)
     pdf.output(str(path))
     return Path(path)

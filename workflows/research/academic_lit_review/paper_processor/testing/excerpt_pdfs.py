@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from .typeset import wrap
+from .typeset import filler, wrap
 
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 40.0  # a book-style page: the running head sits lower than a tenth of the page
@@ -42,15 +42,6 @@ class ExcerptPage:
     paragraphs: list[str]
 
 
-def _text(seed: int, sentences: int, *, first_lower: bool = False) -> str:
-    out = []
-    for k in range(sentences):
-        picked = [_WORDS[(seed * 5 + k * 3 + i * 7) % len(_WORDS)] for i in range(12)]
-        sentence = " ".join(picked)
-        out.append((sentence if first_lower and k == 0 else sentence.capitalize()) + ".")
-    return " ".join(out)
-
-
 def write_excerpt_page(
     path: str | Path, *, running_head: str, title: str | None = None
 ) -> ExcerptPage:
@@ -69,11 +60,11 @@ def write_excerpt_page(
         pdf.cell(_TEXT_W, 8, title, align="C")
         y += 16
     paragraphs = [
-        _text(1, 3, first_lower=title is None),
+        filler(_WORDS, 1, 3, first_lower=title is None),
         HEADING,
-        f"{_text(2, 2)} The same holds {ACCENTED} in their work. {_text(3, 2)}",
+        f"{filler(_WORDS, 2, 2)} The same holds {ACCENTED} in their work. {filler(_WORDS, 3, 2)}",
         *MARKUP_OPENINGS,
-        _text(4, 4),
+        filler(_WORDS, 4, 4),
     ]
     for text in paragraphs:
         bold = text == HEADING
@@ -97,7 +88,7 @@ def write_large_type_excerpt(path: str | Path) -> Path:
     y = 30.0
     for seed in range(3):
         pdf.set_font("Helvetica", size=12)
-        for line in wrap(pdf, _text(seed, 1), _TEXT_W * 0.8):
+        for line in wrap(pdf, filler(_WORDS, seed, 1), _TEXT_W * 0.8):
             pdf.set_xy(_MARGIN, y)
             pdf.cell(0, 6, line)
             y += 6
@@ -106,7 +97,9 @@ def write_large_type_excerpt(path: str | Path) -> Path:
     pdf.set_font("Helvetica", size=9)
     for number in range(1, 19):
         pdf.set_xy(_MARGIN, y)
-        pdf.cell(0, 4, f"{number}. A. Author and B. Writer, {_text(number, 1)[:70]}, 2024.")
+        pdf.cell(
+            0, 4, f"{number}. A. Author and B. Writer, {filler(_WORDS, number, 1)[:70]}, 2024."
+        )
         y += 6
     out = Path(path)
     pdf.output(str(out))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import filler, wrap
+
 _PAGE_W = 210.0
 _MARGIN = 25.0
 _TEXT_W = _PAGE_W - 2 * _MARGIN
@@ -50,14 +52,6 @@ class FalseHeadingsPage:
     headings: list[tuple[str, int]]
 
 
-def _text(seed: int, sentences: int) -> str:
-    out = []
-    for k in range(sentences):
-        picked = [_WORDS[(seed * 5 + k * 3 + i * 7) % len(_WORDS)] for i in range(12)]
-        out.append(" ".join(picked).capitalize() + ".")
-    return " ".join(out)
-
-
 def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
@@ -75,13 +69,9 @@ def write_false_headings_page(path: str | Path) -> FalseHeadingsPage:
         y += _LINE_H
 
     def paragraph(seed: int, sentences: int = 3) -> None:
-        words = _text(seed, sentences).split()
         pdf.set_font("Helvetica", size=_BODY_PT)
-        while words:
-            line: list[str] = []
-            while words and pdf.get_string_width(" ".join([*line, words[0]])) < _TEXT_W - 1:
-                line.append(words.pop(0))
-            put([("Helvetica", "", _BODY_PT, " ".join(line))])
+        for line in wrap(pdf, filler(_WORDS, seed, sentences), _TEXT_W):
+            put([("Helvetica", "", _BODY_PT, line)])
 
     put([("Helvetica", "B", 18, TITLE)])
     put([("Helvetica", "B", _BODY_PT, KEYWORDS)], gap=3)

@@ -15,7 +15,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from .degraded_pdfs import font_path
-from .typeset import wrap
+from .typeset import filler, wrap
 
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _MARGIN = 20.0
@@ -64,14 +64,6 @@ class FirstPagePaper:
     split: str  # the paragraph the page break and the figure interrupt, expected whole
 
 
-def _filler(seed: int, sentences: int) -> str:
-    out = []
-    for k in range(sentences):
-        picked = [_WORDS[(seed * 5 + k * 3 + i * 7) % len(_WORDS)] for i in range(12)]
-        out.append(" ".join(picked).capitalize() + ".")
-    return " ".join(out)
-
-
 def _set(pdf: FPDF, lines: list[str], x: float, y: float, indent: float = 4.0) -> float:
     for number, line in enumerate(lines):
         pdf.set_xy(x + (indent if number == 0 else 0.0), y)
@@ -96,12 +88,12 @@ def write_first_page_paper(path: str | Path) -> FirstPagePaper:
     foot = _PAGE_H - 32.0  # where both columns end, above the footer
     y = _MARGIN + 24
     for k in range(40):  # the left column: whole paragraphs
-        lines = wrap(pdf, _filler(k, 3), _COL_W - 4)
+        lines = wrap(pdf, filler(_WORDS, k, 3), _COL_W - 4)
         if y + _LINE_H * len(lines) > foot:
             break
         y = _set(pdf, lines, _MARGIN, y)
     right_x = _MARGIN + _COL_W + _GUTTER
-    _set(pdf, wrap(pdf, _filler(50, 4), _COL_W - 4), right_x, _MARGIN + 24)
+    _set(pdf, wrap(pdf, filler(_WORDS, 50, 4), _COL_W - 4), right_x, _MARGIN + 24)
     # The right column ends mid-sentence at its foot.
     split = wrap(pdf, SPLIT_START, _COL_W - 4)
     _set(pdf, split, right_x, foot - _LINE_H * len(split))
@@ -122,10 +114,10 @@ def write_first_page_paper(path: str | Path) -> FirstPagePaper:
     pdf.set_font("Helvetica", size=_BODY_PT)
     y += 6
     y_left = _set(pdf, wrap(pdf, SPLIT_END, _COL_W), _MARGIN, y, indent=0.0)
-    _set(pdf, wrap(pdf, _filler(60, 3), _COL_W - 4), _MARGIN, y_left)
+    _set(pdf, wrap(pdf, filler(_WORDS, 60, 3), _COL_W - 4), _MARGIN, y_left)
     y_right = y
     for k in range(3):
-        y_right = _set(pdf, wrap(pdf, _filler(70 + k, 3), _COL_W - 4), right_x, y_right)
+        y_right = _set(pdf, wrap(pdf, filler(_WORDS, 70 + k, 3), _COL_W - 4), right_x, y_right)
     out = Path(path)
     pdf.output(str(out))
     return FirstPagePaper(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .typeset import wrap
+
 RUNNING_HEADER = "Journal of Layout Studies, Volume 7"
 TITLE = "Reading Order in Two Column Documents"
 FOOTNOTE = "1 The corpus is described in the appendix of the preprint."
@@ -111,17 +113,10 @@ class _Columns:
         self.y += height
 
     def paragraph(self, text: str, *, indent_first: bool = True) -> None:
-        pdf = self.pdf
-        words = text.split()
-        first = True
-        while words:
-            pdf.set_font("Helvetica", size=_BODY_PT)  # line() leaves the margin numbers' font set
-            indent = 4.0 if first and indent_first else 0.0
-            line: list[str] = []
-            while words and pdf.get_string_width(" ".join([*line, words[0]])) < _COL_W - indent - 1:
-                line.append(words.pop(0))
-            self.line(" ".join(line), indent=indent)
-            first = False
+        indent = 4.0 if indent_first else 0.0
+        self.pdf.set_font("Helvetica", size=_BODY_PT)  # measured in the body font line() sets
+        for number, line in enumerate(wrap(self.pdf, text, _COL_W, _COL_W - indent)):
+            self.line(line, indent=indent if number == 0 else 0.0)
 
     def heading(self, text: str, *, size: int = 12) -> None:
         self._advance(3 * _LINE_H)
@@ -217,16 +212,10 @@ def write_two_column_paper(path: str | Path) -> Generated:
         "[3] C. Author. Columns and gutters. Layout Letters, 12:40-44, 2022.",
     ]
     for ref in references:
-        words = ref.split()
-        first = True
-        while words:  # a hanging indent: the entry's later lines are set in
-            pdf.set_font("Helvetica", size=9)
-            indent = 0.0 if first else 4.0
-            line: list[str] = []
-            while words and pdf.get_string_width(" ".join([*line, words[0]])) < _COL_W - indent - 1:
-                line.append(words.pop(0))
-            cols.line(" ".join(line), size=9, indent=indent)
-            first = False
+        pdf.set_font("Helvetica", size=9)
+        # A hanging indent: the entry's later lines are set in.
+        for number, line in enumerate(wrap(pdf, ref, _COL_W - 4.0, _COL_W)):
+            cols.line(line, size=9, indent=0.0 if number == 0 else 4.0)
     out = Path(path)
     pdf.output(str(out))
     return Generated(
@@ -319,13 +308,9 @@ def write_heading_styles_paper(path: str | Path) -> Path:
         y += _LINE_H
 
     def paragraph(seed: int) -> None:
-        words = _paragraph(seed, 4).split()
-        while words:
-            pdf.set_font("Helvetica", size=_BODY_PT)
-            line: list[str] = []
-            while words and pdf.get_string_width(" ".join([*line, words[0]])) < width - 1:
-                line.append(words.pop(0))
-            put([("Helvetica", "", _BODY_PT, " ".join(line))])
+        pdf.set_font("Helvetica", size=_BODY_PT)
+        for line in wrap(pdf, _paragraph(seed, 4), width):
+            put([("Helvetica", "", _BODY_PT, line)])
 
     put([("Helvetica", "B", 18, STYLED_HEADINGS[0][0])])
     put([("Helvetica", "B", 12, "1 Introduction")], gap=8)
@@ -405,13 +390,9 @@ def write_banners_and_tables_paper(path: str | Path) -> Path:
         y += _LINE_H * max(size for _, size, _ in parts) / _BODY_PT
 
     def paragraph(seed: int, size: int = _BODY_PT) -> None:
-        words = _paragraph(seed, 3).split()
-        while words:
-            pdf.set_font("Helvetica", size=size)
-            line: list[str] = []
-            while words and pdf.get_string_width(" ".join([*line, words[0]])) < width - 1:
-                line.append(words.pop(0))
-            put([("", size, " ".join(line))])
+        pdf.set_font("Helvetica", size=size)
+        for line in wrap(pdf, _paragraph(seed, 3), width):
+            put([("", size, line)])
 
     with pdf.rotation(90, x=10, y=220):
         pdf.set_font("Helvetica", style="B", size=22)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from .typeset import wrap
+from .typeset import filler, wrap
 
 _PAGE_W, _PAGE_H = 210.0, 297.0
 _LEFT = 25.0
@@ -71,14 +71,6 @@ class ListPaper:
     paragraphs: list[str]  # body paragraphs around the lists, expected whole
 
 
-def _sentences(seed: int, count: int) -> str:
-    out = []
-    for k in range(count):
-        picked = [_WORDS[(seed * 5 + k * 3 + i * 7) % len(_WORDS)] for i in range(13)]
-        out.append(" ".join(picked).capitalize() + ".")
-    return " ".join(out)
-
-
 class _Page:
     def __init__(self, pdf: FPDF) -> None:
         pdf.add_page()
@@ -114,7 +106,7 @@ class _Page:
 def write_list_paper(path: str | Path) -> ListPaper:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
-    paragraphs = [_sentences(k, 4) for k in range(4)]
+    paragraphs = [filler(_WORDS, k, 4, length=13) for k in range(4)]
 
     page = _Page(pdf)
     page.heading("1. Introduction")

@@ -1,4 +1,5 @@
-"""Line breaking for the generated test PDFs (fpdf2), in the document's current font."""
+"""Text for the generated test PDFs (fpdf2): seeded filler sentences, and line breaking in the
+document's current font."""
 
 from __future__ import annotations
 
@@ -17,3 +18,15 @@ def wrap(pdf: FPDF, text: str, width: float, first_width: float | None = None) -
             line = []
         line.append(word)
     return [*lines, " ".join(line)] if line else lines
+
+
+def filler(
+    words: list[str], seed: int, sentences: int, *, length: int = 12, first_lower: bool = False
+) -> str:
+    """`sentences` sentences of `length` words picked from `words` by `seed` (the same text for
+    the same seed); `first_lower`: the first opens in lowercase, as a sentence's tail does."""
+    out = []
+    for k in range(sentences):
+        sentence = " ".join(words[(seed * 5 + k * 3 + i * 7) % len(words)] for i in range(length))
+        out.append((sentence if first_lower and k == 0 else sentence.capitalize()) + ".")
+    return " ".join(out)
