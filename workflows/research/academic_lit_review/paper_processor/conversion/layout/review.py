@@ -42,6 +42,13 @@ def review_headings(pages: list[list[Block]], style: DocumentStyle) -> None:
     rejoin_repeated_labels(pages)
 
 
+def _unnumbered_heading(block: Block) -> bool:
+    """A heading the checks below may take for text: no title, run-in heading or numbered one."""
+    return (
+        block.kind == HEADING and not block.title and not block.run_in and not numbering(block.text)
+    )
+
+
 def demote_table_heads(blocks: list[Block], style: DocumentStyle) -> None:
     """An unnumbered heading over rows of cells side by side (in its column) heads a table."""
     runs: dict[int, list[TextLine]] = {}
@@ -49,13 +56,7 @@ def demote_table_heads(blocks: list[Block], style: DocumentStyle) -> None:
         if block.kind not in ("PageHeader", "PageFooter"):
             runs.setdefault(block.run, []).extend(block.lines)
     for block in blocks:
-        if (
-            block.kind != HEADING
-            or block.title
-            or block.run_in
-            or numbering(block.text)
-            or KNOWN.match(block.text)
-        ):
+        if not _unnumbered_heading(block) or KNOWN.match(block.text):
             continue
         column = runs.get(block.run, block.lines)
         left, right = min(ln.x0 for ln in column), max(ln.x1 for ln in column)
@@ -119,13 +120,7 @@ def demote_inset_table_heads(blocks: list[Block], style: DocumentStyle) -> None:
     spans = _column_spans(running)
     slack = _ALIGN_SLACK * style.body_size
     for block in blocks:
-        if (
-            block.kind != HEADING
-            or block.title
-            or block.run_in
-            or numbering(block.text)
-            or not edges
-        ):
+        if not _unnumbered_heading(block) or not edges:
             continue
         x0, _, x1, _ = block.bbox
         flush = any(abs(x0 - edge) <= slack for edge in edges)
@@ -143,10 +138,7 @@ def demote_heads_under_table_captions(blocks: list[Block], style: DocumentStyle)
         if block.kind in ("PageHeader", "PageFooter"):
             continue
         if (
-            block.kind == HEADING
-            and not block.title
-            and not block.run_in
-            and not numbering(block.text)
+            _unnumbered_heading(block)
             and not KNOWN.match(block.text)
             and (_side_by_side(block.lines) or _right_under_caption(block, previous, style))
         ):
