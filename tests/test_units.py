@@ -8,13 +8,20 @@ import pytest
 from workflows.research.academic_lit_review.paper_processor.acquisition.safety import check_url
 from workflows.research.academic_lit_review.paper_processor.acquisition.validate import (
     classify_head,
+    inspect_pdf,
 )
 from workflows.research.academic_lit_review.paper_processor.conversion.queue import RelevanceQueue
 from workflows.research.academic_lit_review.paper_processor.errors import SourceFailed
-from workflows.research.academic_lit_review.paper_processor.models import Paper, normalize_doi
+from workflows.research.academic_lit_review.paper_processor.models import (
+    Paper,
+    Reason,
+    normalize_doi,
+)
 from workflows.research.academic_lit_review.paper_processor.store import safe_stem
 from workflows.research.academic_lit_review.paper_processor.testing.faults import epub_bytes
 from workflows.research.academic_lit_review.paper_processor.testing.openweb import challenge_page
+
+from .conftest import SHARED_DATA
 
 
 @pytest.mark.parametrize(
@@ -89,6 +96,20 @@ def test_non_pdf_bodies_get_their_own_reason(head, content_type, reason):
 
 def test_pdf_header_after_junk_is_accepted():
     assert classify_head(b"junk" * 10 + b"%PDF-1.7\n", "application/octet-stream") == "pdf"
+
+
+def test_a_broken_pdf_read_after_an_encrypted_one_is_corrupt_not_encrypted():
+    """pdfium reports the last error it set: this broken file sets none, so after an encrypted
+    PDF its load failure reads "Incorrect password" (order-dependent; found flaky in CI)."""
+    malformed = SHARED_DATA / "malformed"
+    encrypted = malformed / "py-pdf+pypdf" / "r6-user-password.pdf"
+    broken = malformed / "mozilla+pdf.js" / "issue19484_2.pdf"
+    if not (encrypted.exists() and broken.exists()):
+        pytest.skip(f"shared corpus not present at {malformed}")
+    for path, reason in [(encrypted, Reason.ENCRYPTED), (broken, Reason.CORRUPT_PDF)] * 2:
+        with pytest.raises(SourceFailed) as failed:
+            inspect_pdf(path)
+        assert failed.value.reason == reason, (path.name, failed.value)
 
 
 def test_an_epub_is_recognised_by_its_first_entry():

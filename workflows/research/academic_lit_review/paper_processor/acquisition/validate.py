@@ -84,12 +84,25 @@ def classify_head(head: bytes, content_type: str | None) -> DocumentFormat:
     )
 
 
+def _reset_pdfium_error() -> None:
+    """Set pdfium's last error to a format error, with a load that fails on one.
+
+    pdfium reports the last error it set, and some broken files fail to load without setting
+    one: after an encrypted PDF, such a file would read as needing a password.
+    """
+    try:
+        pypdfium2.PdfDocument(b"%PDF-1.4 not a document")
+    except pypdfium2.PdfiumError:
+        pass
+
+
 def inspect_pdf(path: Path) -> PdfInfo:
     """Open the PDF with pdfium: it must parse, not need a password, and have a page.
 
     Blocking; call it from a worker thread.
     """
     with _PDFIUM_LOCK:
+        _reset_pdfium_error()
         try:
             pdf = pypdfium2.PdfDocument(str(path))
         except pypdfium2.PdfiumError as exc:
